@@ -1,0 +1,152 @@
+"""
+The one configuration object of the accelerator.
+
+Every level (FL, CL, RTL), the harness, the benches and the command line build their components from a
+`TeLLMeConfig`. All derived widths and sizes are computed here, once, and the object refuses to exist when a
+field is impossible (a table entry or an accumulator too narrow for the worst case it must hold, a zero
+table count, ...): `ConfigError` names the field.
+
+Design facts (../shared/REFERENCE.md, section 2): G = 3 int8 activations per table, 3^3 = 27 entries, a
+5-bit index per 3 ternary weights, T = 28 tables per input block of 84 activations, Q = 16 output lanes,
+10-bit entries, 24-bit accumulators, 250 MHz, 17.1 GB/s practical DDR bandwidth.
+"""
+import dataclasses
+import hashlib
+import math
+
+
+class ConfigError(ValueError):
+  """An impossible accelerator configuration. The message names the field."""
+
+
+def _signed_bits(magnitude):
+  """Smallest two's complement width holding every value in [-magnitude, +magnitude]."""
+  return int(magnitude).bit_length() + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class TeLLMeConfig:
+  G: int = 3                # activations per lookup table (weights per index)
+  T: int = 28               # tables per input block (input block = G*T activations)
+  Q: int = 16               # output lanes (rows computed in parallel)
+  act_bits: int = 8         # signed activation width
+  entry_bits: int = 10      # signed table-entry width
+  acc_bits: int = 24        # signed accumulator width
+  max_in_dim: int = 4116    # largest input dimension the engine must accumulate without overflow
+  max_out_dim: int = 4096   # largest output dimension (sizes the accumulator buffer)
+  dim_bits: int = 16        # width of the dimension fields in commands
+  clock_mhz: float = 250.0  # accelerator clock
+  ddr_gbps: float = 17.1    # practical DDR bandwidth in GB/s (10^9 bytes/s)
+  name: str = "custom"
+
+  def __post_init__(s):
+    for f in ("G", "T", "Q", "act_bits", "entry_bits", "acc_bits", "max_in_dim", "max_out_dim", "dim_bits"):
+      v = getattr(s, f)
+      if not isinstance(v, int) or isinstance(v, bool):
+        raise ConfigError(f"config field {f} must be an integer, got {v!r}")
+      if v <= 0:
+        raise ConfigError(f"config field {f} must be positive, got {v}")
+    if s.G > 5:
+      raise ConfigError(f"config field G={s.G} is too large: a table of 3^G entries is limited to G <= 5")
+    if s.act_bits < 2:
+      raise ConfigError(f"config field act_bits={s.act_bits} must be at least 2")
+    if s.entry_bits < s.min_entry_bits:
+      raise ConfigError(
+        f"config field entry_bits={s.entry_bits} is too narrow: {s.G} activations of {s.act_bits} bits "
+        f"need {s.min_entry_bits} bits per table entry")
+    if s.acc_bits < s.psum_bits:
+      raise ConfigError(
+        f"config field acc_bits={s.acc_bits} is narrower than one cycle's lane sum ({s.psum_bits} bits "
+        f"for T={s.T} entries of {s.entry_bits} bits)")
+    if s.acc_bits < s.min_acc_bits:
+      raise ConfigError(
+        f"config field acc_bits={s.acc_bits} overflows: max_in_dim={s.max_in_dim} (padded to "
+        f"{s.pad_in(s.max_in_dim)}) times {1 << (s.act_bits - 1)} needs {s.min_acc_bits} bits")
+    if s.pad_in(s.max_in_dim) + s.block_in >= (1 << s.dim_bits):
+      raise ConfigError(
+        f"config field dim_bits={s.dim_bits} cannot count to max_in_dim={s.max_in_dim} padded to "
+        f"{s.pad_in(s.max_in_dim)}")
+    if s.pad_out(s.max_out_dim) + s.Q >= (1 << s.dim_bits):
+      raise ConfigError(f"config field dim_bits={s.dim_bits} cannot count to max_out_dim={s.max_out_dim}")
+    if not (s.clock_mhz > 0 and math.isfinite(s.clock_mhz)):
+      raise ConfigError(f"config field clock_mhz must be a positive number, got {s.clock_mhz!r}")
+    if not (s.ddr_gbps > 0 and math.isfinite(s.ddr_gbps)):
+      raise ConfigError(f"config field ddr_gbps must be a positive number, got {s.ddr_gbps!r}")
+
+  # Derived sizes ----------------------------------------------------------
+
+  @property
+  def n_entries(s):
+    """Entries per lookup table: every ternary pattern of G weights."""
+    return 3 ** s.G
+
+  @property
+  def idx_bits(s):
+    """Bits of one weight index (5 for G=3: 1.67 bits per weight)."""
+    return max(1, (s.n_entries - 1).bit_length())
+
+  @property
+  def block_in(s):
+    """Activations per input block (84 for the paper)."""
+    return s.G * s.T
+
+  @property
+  def min_entry_bits(s):
+    return _signed_bits(s.G << (s.act_bits - 1))
+
+  @property
+  def psum_bits(s):
+    """Width of one lane's per-cycle sum of T table entries."""
+    return _signed_bits(s.T * (1 << (s.entry_bits - 1)))
+
+  @property
+  def min_acc_bits(s):
+    return _signed_bits(s.pad_in(s.max_in_dim) << (s.act_bits - 1))
+
+  @property
+  def acc_depth(s):
+    """Entries of the accumulator buffer: one per output block of the largest output dimension."""
+    return -(-s.max_out_dim // s.Q)
+
+  @property
+  def macs_per_cycle(s):
+    """Ternary MACs of a full-rate cycle: Q lanes x T lookups x G weights."""
+    return s.Q * s.T * s.G
+
+  @property
+  def ddr_bytes_per_cycle(s):
+    return s.ddr_gbps * 1e3 / s.clock_mhz
+
+  def pad_in(s, n):
+    return -(-n // s.block_in) * s.block_in
+
+  def pad_out(s, n):
+    return -(-n // s.Q) * s.Q
+
+  def replace(s, **kw):
+    return dataclasses.replace(s, **kw)
+
+  def digest(s):
+    """A short stable hash of the fields that change the hardware."""
+    hw = (s.G, s.T, s.Q, s.act_bits, s.entry_bits, s.acc_bits, s.max_in_dim, s.max_out_dim, s.dim_bits)
+    return hashlib.sha1(repr(hw).encode()).hexdigest()[:8]
+
+
+# Named configurations -----------------------------------------------------
+
+CONFIGS = {
+  # The paper's TLMM engine: T=28 tables x Q=16 lanes, 24-bit accumulators, shapes of BitNet 0.73B.
+  "paper": TeLLMeConfig(name="paper"),
+  # A small engine for fast tests and demos: same numerics, fewer tables and lanes.
+  "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, name="small"),
+  # Accumulators sized exactly for max_in_dim: the overflow boundary test runs here.
+  "tight": TeLLMeConfig(T=2, Q=2, acc_bits=14, max_in_dim=60, max_out_dim=16, name="tight"),
+}
+
+
+def get_config(name, **overrides):
+  """A named configuration, with fields overridden (each override validated)."""
+  if name not in CONFIGS:
+    raise ConfigError(f"unknown config name {name!r}; known: {', '.join(sorted(CONFIGS))}")
+  cfg = CONFIGS[name]
+  return cfg.replace(**overrides) if overrides else cfg

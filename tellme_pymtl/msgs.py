@@ -1,0 +1,124 @@
+"""
+Message types shared by every level, and the packing between numpy arrays and stream beats.
+
+TLMM engine streams (val/rdy; a vector stream is one handshake for an array of messages, see ifcs.py):
+  cmd  TLMMCmd              in_dim, out_dim, ntokens (dim_bits each): one matrix job for ntokens tokens
+  act  T x Bits(G*A)        one input block of G*T signed activations: msg[t] holds activations t*G .. t*G+G-1,
+                            activation j of the group at bits [j*A, (j+1)*A)
+  wgt  Q x Bits(T*I)        one weight beat: msg[q] holds lane q's T indices, table t at bits [t*I, (t+1)*I)
+  out  Q x Bits(C)          one output block: msg[q] = signed accumulator of row o*Q + q
+
+Beat order for one command: act beats token by token, input block by input block; wgt beats token by token,
+input block by input block, output block by output block (loop order token -> input block -> output block);
+out beats token by token, output block by output block. The weight stream carries the matrix once per token
+(the weight buffer replays it).
+"""
+import numpy as np
+from pymtl3 import mk_bits, mk_bitstruct
+
+from . import numerics as nx
+
+
+class MsgError(ValueError):
+  """A job that the engine cannot take (dimension zero or above the configured maximum, ...)."""
+
+
+def mk_tlmm_cmd(dim_bits):
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"TLMMCmd_{dim_bits}", {"in_dim": BD, "out_dim": BD, "ntokens": BD})
+
+
+class TLMMTypes:
+  """The engine's stream types for one configuration."""
+
+  def __init__(s, cfg):
+    s.cfg = cfg
+    s.CmdType = mk_tlmm_cmd(cfg.dim_bits)
+    s.ActType = mk_bits(cfg.G * cfg.act_bits)      # x T per beat
+    s.WgtType = mk_bits(cfg.T * cfg.idx_bits)      # x Q per beat
+    s.OutType = mk_bits(cfg.acc_bits)              # x Q per beat
+
+
+def pack_fields(values, nbits):
+  """Integers (signed or unsigned) -> one int with element i at bits [i*nbits, (i+1)*nbits)."""
+  v = np.asarray(values, dtype=np.int64).ravel()
+  mask = (1 << nbits) - 1
+  word = 0
+  for i in range(v.size - 1, -1, -1):
+    word = (word << nbits) | (int(v[i]) & mask)
+  return word
+
+
+def unpack_fields(word, n, nbits, signed=True):
+  """Inverse of pack_fields: int -> int64 array of n elements."""
+  word = int(word)
+  mask = (1 << nbits) - 1
+  out = np.empty(n, dtype=np.int64)
+  for i in range(n):
+    out[i] = (word >> (i * nbits)) & mask
+  if signed:
+    out = np.where(out >= (1 << (nbits - 1)), out - (1 << nbits), out)
+  return out
+
+
+def act_beat(ty, block):
+  """G*T activations -> T messages of G packed activations."""
+  G, A = ty.cfg.G, ty.cfg.act_bits
+  return [ty.ActType(pack_fields(block[t * G:(t + 1) * G], A)) for t in range(ty.cfg.T)]
+
+
+def wgt_beat(ty, idx_qt):
+  """[Q, T] indices -> Q messages of T packed indices."""
+  return [ty.WgtType(pack_fields(row, ty.cfg.idx_bits)) for row in idx_qt]
+
+
+def out_beat(ty, vals):
+  """Q accumulator values -> Q messages."""
+  return [ty.OutType(int(v) & ((1 << ty.cfg.acc_bits) - 1)) for v in vals]
+
+
+def act_beat_values(cfg, beat):
+  return np.concatenate([unpack_fields(m, cfg.G, cfg.act_bits) for m in beat])
+
+
+def wgt_beat_values(cfg, beat):
+  return np.stack([unpack_fields(m, cfg.T, cfg.idx_bits, signed=False) for m in beat])
+
+
+def out_beat_values(cfg, beat):
+  return np.array([unpack_fields(m, 1, cfg.acc_bits)[0] for m in beat], dtype=np.int64)
+
+
+def check_job(cfg, in_dim, out_dim, ntokens):
+  for name, v, hi in (("in_dim", in_dim, cfg.max_in_dim), ("out_dim", out_dim, cfg.max_out_dim),
+                      ("ntokens", ntokens, (1 << cfg.dim_bits) - 1)):
+    if not 1 <= v <= hi:
+      raise MsgError(f"TLMM job field {name}={v} is outside [1, {hi}] for config {cfg.name}")
+
+
+def tlmm_job_msgs(cfg, W, X):
+  """Stream messages for Y = W . X^T on the engine: dict with cmd/act/wgt source beats and the expected out
+  beats (from the golden plain integer product, wrapped to the accumulator width)."""
+  W = np.asarray(W)
+  X = np.asarray(X)
+  out_dim, in_dim = W.shape
+  ntokens = X.shape[0]
+  check_job(cfg, in_dim, out_dim, ntokens)
+  ty = TLMMTypes(cfg)
+  idx = nx.weight_indices(W, cfg)                        # [nbo, nbi, Q, T]
+  blocks = nx.act_blocks(X, cfg)                         # [N, nbi, G*T]
+  nbo, nbi = idx.shape[:2]
+  wbeats = [wgt_beat(ty, idx[o, k]) for k in range(nbi) for o in range(nbo)]
+  Y = nx.wrap_signed(nx.ternary_matmul(nx.pad_weights(W, cfg), nx.pad_acts(X, cfg)), cfg.acc_bits)
+  return {
+    "cmd": [ty.CmdType(in_dim, out_dim, ntokens)],
+    "act": [act_beat(ty, blocks[n, k]) for n in range(ntokens) for k in range(nbi)],
+    "wgt": wbeats * ntokens,
+    "out": [out_beat(ty, Y[n, o * cfg.Q:(o + 1) * cfg.Q]) for n in range(ntokens) for o in range(nbo)],
+  }
+
+
+def unpack_outputs(cfg, beats, ntokens, out_dim):
+  """Out beats -> int64 [ntokens, out_dim]."""
+  vals = np.concatenate([out_beat_values(cfg, b) for b in beats]) if beats else np.zeros(0, dtype=np.int64)
+  return vals.reshape(ntokens, -1)[:, :out_dim]
