@@ -6,10 +6,9 @@ Ports
   raddr[T] (idx_bits)    lookup addresses into the T tables
   rdata[T] (entry_bits)  the T looked-up entries
   en                     load the pipeline register with this cycle's lane sum
-  psum     (psum_bits)   registered sum of T lookups (stage A)
   first                  stage A holds the first input block of a token: start from zero
   acc_in   (acc_bits)    partial sum of this row read from the accumulator buffer
-  acc_out  (acc_bits)    (first ? 0 : acc_in) + psum
+  acc_out  (acc_bits)    (first ? 0 : acc_in) + psum, psum being the registered sum of T lookups
 
 Stage X (the weight beat's cycle): T lookups and a log2(T)-deep adder tree, registered. Stage A: one accumulate.
 """
@@ -28,7 +27,7 @@ class TLMMLaneRTL(Component):
     s.raddr = [OutPort(mk_bits(IB)) for _ in range(T)]
     s.rdata = [InPort(mk_bits(EB)) for _ in range(T)]
     s.en = InPort()
-    s.psum = OutPort(mk_bits(PB))
+    s.psum = Wire(mk_bits(PB))
     s.first = InPort()
     s.acc_in = InPort(mk_bits(CB))
     s.acc_out = OutPort(mk_bits(CB))

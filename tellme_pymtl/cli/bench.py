@@ -1,0 +1,87 @@
+"""
+`tellme bench tlmm [--json]`: measured figures of the TLMM engine.
+
+- macs_per_cycle: the RTL (Python simulation) at the paper's T=28, Q=16 on a job with 32 output blocks per
+  input block (more than the 27-cycle table build): ternary MACs per cycle between the first and the last
+  weight beat, counted from the beats the engine actually took.
+- rtl_python_cycles_per_s / rtl_verilator_cycles_per_s: the same job simulated as Python RTL and as Verilog
+  through Verilator import (simulation loop only; elaboration, translation and compilation excluded).
+- fl_gmacs: the FL engine's kernel (golden table-lookup TLMM) on a full-size BitNet 0.73B FFN up-projection
+  (4096 x 1536, one token); fl_blas_gmacs: the exact integer product through float32 BLAS, same shape.
+"""
+import json
+import shutil
+import time
+
+import numpy as np
+
+from cl_models.TLMMEngineCL import tlmm_schedule
+from .. import msgs as mg
+from .. import numerics as nx
+from ..config import get_config
+from ..harness import TestHarness, simulate
+from .levels import MODELS, build_dir
+
+
+def _timed(fn, min_s=0.5):
+  n, t0 = 0, time.perf_counter()
+  while True:
+    fn()
+    n += 1
+    dt = time.perf_counter() - t0
+    if dt >= min_s:
+      return dt / n
+
+
+def bench_tlmm(quick=False):
+  cfg = get_config("paper")
+  nbo, nbi, ntok = (28, 1, 2) if quick else (32, 2, 2)
+  rng = np.random.default_rng(0)
+  W = nx.random_ternary(rng, (nbo * cfg.Q, nbi * cfg.block_in))
+  X = nx.random_acts(rng, (ntok, nbi * cfg.block_in))
+  m = mg.tlmm_job_msgs(cfg, W, X)
+  res = {"config": cfg.name, "T": cfg.T, "Q": cfg.Q, "peak_macs_per_cycle": cfg.macs_per_cycle,
+         "table_build_cycles_per_block": cfg.n_entries,
+         "workload": {"out_dim": W.shape[0], "in_dim": W.shape[1], "tokens": ntok}}
+  levels = ["rtl"] + (["verilog"] if shutil.which("verilator") else [])
+  for level in levels:
+    th = TestHarness(MODELS["TLMMEngine"][level](cfg), {k: m[k] for k in ("cmd", "act", "wgt")},
+                     {"out": m["out"]})
+    with build_dir("bench"):
+      r = simulate(th, verilog=(level == "verilog"))
+    fires = th.srcs["wgt"].fires
+    cycles = r["cycles"] - th.srcs["cmd"].fires[0]
+    if level == "rtl":
+      res["macs_per_cycle"] = round(len(fires) * cfg.macs_per_cycle / (fires[-1] - fires[0] + 1), 2)
+      res["job_cycles"] = cycles
+      res["job_macs_per_cycle"] = round(W.size * ntok / cycles, 2)
+      res["cl_schedule_cycles"] = tlmm_schedule(cfg, W.shape[1], W.shape[0], ntok)["cycles"]
+      res["rtl_python_cycles_per_s"] = round(r["ticks"] / r["sim_s"], 1)
+    else:
+      res["verilator_job_cycles"] = cycles
+      res["rtl_verilator_cycles_per_s"] = round(r["ticks"] / r["sim_s"], 1)
+  if "rtl_verilator_cycles_per_s" not in res:
+    res["rtl_verilator_cycles_per_s"] = None
+    res["note"] = "verilator not installed: no Verilator figure"
+
+  # FL throughput on a full-size layer
+  out_dim, in_dim = (1024, 1536) if quick else (4096, 1536)
+  Wf = nx.random_ternary(rng, (out_dim, in_dim))
+  Xf = nx.random_acts(rng, (1, in_dim))
+  idx = nx.weight_indices(Wf, cfg)
+  t = _timed(lambda: nx.tlmm_lookup(idx, Xf, cfg))
+  res["fl_gmacs"] = round(out_dim * in_dim / t / 1e9, 3)
+  t = _timed(lambda: nx.ternary_matmul(Wf, Xf))
+  res["fl_blas_gmacs"] = round(out_dim * in_dim / t / 1e9, 3)
+  res["fl_shape"] = [out_dim, in_dim]
+  return res
+
+
+def run_bench(args):
+  res = bench_tlmm(quick=args.quick)
+  if args.json:
+    print(json.dumps(res))
+  else:
+    for k, v in res.items():
+      print(f"{k:32s} {v}")
+  return 0

@@ -1,0 +1,54 @@
+"""The `tellme` command: the demo's result check, the bench's JSON keys, and one-line errors."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tellme_pymtl.cli import main
+
+
+def run(args):
+  r = subprocess.run([sys.executable, "-m", "tellme_pymtl.cli"] + args, capture_output=True, text=True)
+  return r.returncode, r.stdout, r.stderr
+
+
+def test_demo_all_python_levels(capsys):
+  assert main(["demo", "--json", "--tokens", "1", "--max-delay", "2"]) == 0
+  rep = json.loads(capsys.readouterr().out)
+  assert [r["level"] for r in rep["levels"]] == ["fl", "cl", "rtl"]
+  assert all(r["exact"] for r in rep["levels"])
+  cl, rtl = rep["levels"][1]["cycles"], rep["levels"][2]["cycles"]
+  assert cl == rtl
+
+
+def test_demo_verilog(capsys, cmdline_opts):
+  if cmdline_opts.get("test_verilog", "") == "":
+    pytest.skip("Verilator co-simulation runs with --test-verilog")
+  assert main(["demo", "--json", "--levels", "cl,verilog", "--tokens", "1"]) == 0
+  rep = json.loads(capsys.readouterr().out)
+  assert rep["levels"][0]["cycles"] == rep["levels"][1]["cycles"] == rep["cl_schedule_cycles"]
+
+
+@pytest.mark.parametrize("args,msg", [
+  (["demo", "--in-dim", "100000"], "in_dim=100000"),
+  (["demo", "--config", "huge"], "unknown config name"),
+  (["demo", "--levels", "fl,gate"], "unknown level gate"),
+  (["demo", "--tokens", "0"], "--tokens"),
+])
+def test_bad_input_one_line(args, msg):
+  code, out, err = run(args)
+  assert code == 2
+  assert msg in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bench_tlmm_json(capsys, cmdline_opts):
+  assert main(["bench", "tlmm", "--json", "--quick"]) == 0
+  res = json.loads(capsys.readouterr().out)
+  for k in ("macs_per_cycle", "rtl_python_cycles_per_s", "rtl_verilator_cycles_per_s", "fl_gmacs"):
+    assert k in res
+  # 28 output blocks per input block > 27 build cycles: the steady state runs at the peak rate
+  assert res["macs_per_cycle"] == res["peak_macs_per_cycle"] == 28 * 16 * 3
+  assert res["job_cycles"] == res["cl_schedule_cycles"]
+  if res["rtl_verilator_cycles_per_s"] is not None:
+    assert res["verilator_job_cycles"] == res["job_cycles"]
