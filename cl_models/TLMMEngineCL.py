@@ -15,7 +15,6 @@ from pymtl3 import Component, update, update_ff
 
 from tellme_pymtl import msgs as mg
 from tellme_pymtl import numerics as nx
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 
 def tlmm_schedule(cfg, in_dim, out_dim, ntokens):
@@ -47,11 +46,8 @@ class TLMMEngineCL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    ty = s.types = mg.TLMMTypes(cfg)
-    s.cmd = RecvIfcRTL(ty.CmdType)
-    s.act = VecRecvIfcRTL(ty.ActType, cfg.T)
-    s.wgt = VecRecvIfcRTL(ty.WgtType, cfg.Q)
-    s.out = VecSendIfcRTL(ty.OutType, cfg.Q)
+    s.types = mg.TLMMTypes(cfg)
+    s.types.declare_ports(s)
 
     NE, KS, Q = cfg.n_entries, cfg.block_in, cfg.Q
     s.reset_state()

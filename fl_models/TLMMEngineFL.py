@@ -13,18 +13,14 @@ from pymtl3 import Component, update_ff
 
 from tellme_pymtl import msgs as mg
 from tellme_pymtl import numerics as nx
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 
 class TLMMEngineFL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    ty = s.types = mg.TLMMTypes(cfg)
-    s.cmd = RecvIfcRTL(ty.CmdType)
-    s.act = VecRecvIfcRTL(ty.ActType, cfg.T)
-    s.wgt = VecRecvIfcRTL(ty.WgtType, cfg.Q)
-    s.out = VecSendIfcRTL(ty.OutType, cfg.Q)
+    s.types = mg.TLMMTypes(cfg)
+    s.types.declare_ports(s)
 
     s.cmd.rdy //= 1
     s.act.rdy //= 1

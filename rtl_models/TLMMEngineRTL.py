@@ -19,7 +19,6 @@ costs 3^G = 27 cycles per input block, hidden behind the previous block's comput
 """
 from pymtl3 import Component
 
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 from tellme_pymtl.msgs import TLMMTypes
 from tellme_pymtl.verilog_names import set_module_name
 from .SyncRAMRTL import SyncRAMRTL
@@ -32,13 +31,8 @@ class TLMMEngineRTL(Component):
 
   def construct(s, cfg):
     G, T, Q, AB = cfg.G, cfg.T, cfg.Q, cfg.act_bits
-    ty = TLMMTypes(cfg)
     s.cfg = cfg
-
-    s.cmd = RecvIfcRTL(ty.CmdType)
-    s.act = VecRecvIfcRTL(ty.ActType, T)
-    s.wgt = VecRecvIfcRTL(ty.WgtType, Q)
-    s.out = VecSendIfcRTL(ty.OutType, Q)
+    TLMMTypes(cfg).declare_ports(s)
 
     s.ctrl = TLMMCtrlRTL(cfg)
     s.tables = [TLMMTableRTL(cfg) for _ in range(T)]

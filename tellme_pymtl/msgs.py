@@ -17,6 +17,7 @@ import numpy as np
 from pymtl3 import mk_bits, mk_bitstruct
 
 from . import numerics as nx
+from .ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 
 class MsgError(ValueError):
@@ -37,6 +38,13 @@ class TLMMTypes:
     s.ActType = mk_bits(cfg.G * cfg.act_bits)      # x T per beat
     s.WgtType = mk_bits(cfg.T * cfg.idx_bits)      # x Q per beat
     s.OutType = mk_bits(cfg.acc_bits)              # x Q per beat
+
+  def declare_ports(s, comp):
+    """Give a TLMM engine model (any level) its four streams: cmd, act, wgt, out."""
+    comp.cmd = RecvIfcRTL(s.CmdType)
+    comp.act = VecRecvIfcRTL(s.ActType, s.cfg.T)
+    comp.wgt = VecRecvIfcRTL(s.WgtType, s.cfg.Q)
+    comp.out = VecSendIfcRTL(s.OutType, s.cfg.Q)
 
 
 def pack_fields(values, nbits):
