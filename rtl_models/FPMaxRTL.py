@@ -1,5 +1,5 @@
 """
-FPMaxRTL: maximum of two IEEE 754 values with numpy.maximum's semantics, combinational.
+FPMaxRTL: maximum (or minimum, is_min=True) of two IEEE 754 values with numpy.maximum's semantics, combinational.
 
   a, b -> out = the larger; a NaN operand gives the canonical NaN; -0 < +0 (IEEE 754-2019 maximum,
   tellme_pymtl.fp.maximum).
@@ -11,7 +11,7 @@ from tellme_pymtl.verilog_names import set_module_name
 
 class FPMaxRTL(Component):
 
-  def construct(s, E, M):
+  def construct(s, E, M, is_min=False):
     W = 1 + E + M
     EMAX = (1 << E) - 1
     BW = mk_bits(W)
@@ -23,6 +23,7 @@ class FPMaxRTL(Component):
     s.ka = Wire(BW)       # order-preserving keys: larger float <=> larger unsigned key
     s.kb = Wire(BW)
     s.ge = Wire()
+    IS_MIN = mk_bits(1)(1 if is_min else 0)   # minimum: the other operand (equal keys are equal values)
 
     @update
     def up_max():
@@ -37,12 +38,12 @@ class FPMaxRTL(Component):
       s.ge @= s.ka >= s.kb
       if ((s.a[M:W - 1] == EMAX) & (s.a[0:M] != 0)) | ((s.b[M:W - 1] == EMAX) & (s.b[0:M] != 0)):
         s.out @= CNAN
-      elif s.ge:
+      elif s.ge ^ IS_MIN:
         s.out @= s.a
       else:
         s.out @= s.b
 
-    set_module_name(s, "FPMaxRTL", E=E, M=M)
+    set_module_name(s, "FPMinRTL" if is_min else "FPMaxRTL", E=E, M=M)
 
   def line_trace(s):
     return f"max({s.a},{s.b})={s.out}"

@@ -76,6 +76,14 @@ def maximum(a, b):
   return np.where(both_zero & plus, np.zeros_like(r), r)
 
 
+def minimum(a, b):
+  """IEEE 754-2019 minimum: NaN propagates, -0 < +0."""
+  r = _op(np.minimum, a, b)
+  both_zero = (np.asarray(a) == 0) & (np.asarray(b) == 0)
+  minus = np.signbit(a) | np.signbit(b)
+  return np.where(both_zero & minus, -np.zeros_like(r), np.where(both_zero, np.zeros_like(r), r))
+
+
 def f16_to_f32(x):
   return _op(lambda v: np.asarray(v, dtype=np.float16).astype(np.float32), x)
 

@@ -1,0 +1,64 @@
+"""
+FPProgRTL: an FP program (tellme_pymtl/fp_prog.py: exp, reciprocal, rsqrt, SiLU) as a fully pipelined unit.
+
+  in_  VecRecvIfcRTL(Bits32, n)   n binary32 operands per beat
+  out  VecSendIfcRTL(Bits32, n)   the n results, len(program) cycles later
+
+One FPOpStageRTL per operation and lane; the whole pipeline advances when its last stage is empty or its
+result is taken (a stall holds every stage), so it accepts one beat per cycle. Latency: len(program) cycles.
+"""
+from pymtl3 import Component, Wire, mk_bits, update, update_ff
+
+from tellme_pymtl.ifcs import VecRecvIfcRTL, VecSendIfcRTL
+from tellme_pymtl.verilog_names import set_module_name
+from .FPOpStageRTL import FPOpStageRTL
+
+
+class FPProgRTL(Component):
+
+  def construct(s, prog, n=1):
+    S = len(prog.ops)
+    B32 = mk_bits(32)
+    s.in_ = VecRecvIfcRTL(B32, n)
+    s.out = VecSendIfcRTL(B32, n)
+    s.lanes = [[FPOpStageRTL(op, prog.nr, prog.nk) for op in prog.ops] for _ in range(n)]
+    s.v = [Wire() for _ in range(S)]
+    s.adv = Wire()
+
+    for l in range(n):
+      st = s.lanes[l]
+      st[0].rin[0] //= s.in_.msg[l]
+      for i in range(1, prog.nr):
+        st[0].rin[i] //= 0
+      for j in range(max(prog.nk, 1)):
+        st[0].kin[j] //= 0
+      for k in range(1, S):
+        for i in range(prog.nr):
+          st[k].rin[i] //= st[k - 1].rout[i]
+        for j in range(max(prog.nk, 1)):
+          st[k].kin[j] //= st[k - 1].kout[j]
+      for k in range(S):
+        st[k].en //= s.adv
+      s.out.msg[l] //= st[S - 1].rout[prog.result]
+
+    @update
+    def up_ctrl():
+      s.adv @= ~s.v[S - 1] | s.out.rdy
+      s.in_.rdy @= s.adv
+      s.out.val @= s.v[S - 1]
+
+    @update_ff
+    def up_valid():
+      if s.reset:
+        for k in range(S):
+          s.v[k] <<= 0
+      elif s.adv:
+        s.v[0] <<= s.in_.val
+        for k in range(1, S):
+          s.v[k] <<= s.v[k - 1]
+
+    s.latency = S
+    set_module_name(s, "FPProgRTL", f=prog.name, n=n)
+
+  def line_trace(s):
+    return "".join("v" if x else "." for x in s.v)

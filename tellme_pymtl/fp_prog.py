@@ -1,0 +1,319 @@
+"""
+Non-linear functions as fixed programs of binary32 operations: exp, reciprocal, rsqrt, SiLU.
+
+A program is a list of operations over a few float32 registers R[] and small integer registers K[] (KB-bit
+two's complement). The FL evaluates a program with numpy (`run`, vectorized over elements); the RTL
+(rtl_models/FPProgRTL.py) builds one pipeline stage per operation from the same list. Since every operation is
+defined bit-exactly here (IEEE operations from tellme_pymtl.fp, bit manipulations on the float32 encoding),
+FL and RTL agree bit for bit by construction.
+
+Operations (d: destination, a/b: register numbers or ("c", float) constants)
+  ("mul", d, a, b)  ("add", d, a, b)  ("sub", d, a, b)  ("max", d, a, b)  ("min", d, a, b)   IEEE binary32
+  ("rndi", k, a)     K[k] = clamp(rint(R[a]), KB-bit range), NaN -> 0
+  ("i2f", d, k)      R[d] = float32(K[k])
+  ("mant", d, a)     R[d] = R[a]'s fraction with exponent field 127 and sign 0 (in [1, 2) for normals)
+  ("expo", k, a)     K[k] = R[a]'s exponent field - 127
+  ("odd", d, k)      if K[k] is odd: R[d] exponent field + 1 (x2) and K[k] -= 1       (rsqrt's range fold)
+  ("tab", d, a, T)   R[d] = table T[index], index = (exponent field bit 0 if T.ebit) . top T.fbits of fraction
+  ("scl", d, a, k, mode)  R[d] = R[a] * 2^s, s = K[k] (mode "pos"), -K[k] ("neg"), -(K[k] >> 1) ("neghalf"),
+                     correctly rounded (subnormal results, overflow to inf); NaN/inf/0 pass
+  ("sgn", d, a, b)   R[d] = |R[a]| with R[b]'s sign
+  ("fix", d, a, rules)  the first rule whose class R[a] is in gives R[d] a constant; classes: nan, pinf, ninf,
+                     zero, sub (subnormal), neg (negative, not NaN)
+
+Accuracy against float64 (max relative error, measured by `tellme bench fp` and bounded by tests/fp_prog_test.py):
+see ACCURACY below and the domains it gives.
+"""
+import math
+
+import numpy as np
+
+from . import fp
+
+KB = 10                                # bits of the integer registers
+KMIN, KMAX = -(1 << (KB - 1)), (1 << (KB - 1)) - 1
+F32_NAN = fp.CNAN32
+F32_PINF, F32_NINF = 0x7F800000, 0xFF800000
+F32_PZERO, F32_NZERO = 0x00000000, 0x80000000
+
+
+LN2_HI = 0.693359375                   # 0x3F318000: 9 significant bits
+LN2_LO = math.log(2.0) - LN2_HI
+
+
+def f32bits(x):
+  return int(np.array(x, dtype=np.float32).view(np.uint32))
+
+
+class Table:
+  """A seed table indexed by (optionally) the exponent's low bit and the top fraction bits."""
+
+  def __init__(s, name, ebit, fbits, fn):
+    s.name, s.ebit, s.fbits = name, ebit, fbits
+    n = 1 << (fbits + ebit)
+    vals = []
+    for i in range(n):
+      f = i & ((1 << fbits) - 1)
+      e = (i >> fbits) if ebit else 0
+      # exponent field bit 0: 1 for values in [1, 2) (field 127), 0 for [2, 4) (field 128)
+      scale = 1.0 if (not ebit or e == 1) else 2.0
+      mid = scale * (1.0 + (f + 0.5) / (1 << fbits))
+      vals.append(f32bits(fn(mid)))
+    s.bits = np.array(vals, dtype=np.uint32)
+
+  def index(s, rbits):
+    rbits = np.asarray(rbits, dtype=np.uint32)
+    idx = (rbits >> np.uint32(23 - s.fbits)) & np.uint32((1 << s.fbits) - 1)
+    if s.ebit:
+      idx = idx | (((rbits >> np.uint32(23)) & np.uint32(1)) << np.uint32(s.fbits))
+    return idx
+
+
+RECIP_TABLE = Table("recip", 0, 6, lambda m: 1.0 / m)
+RSQRT_TABLE = Table("rsqrt", 1, 5, lambda m: 1.0 / math.sqrt(m))
+
+
+class Program:
+  """An operation list with its register counts; `result` is the register holding the output."""
+
+  def __init__(s, name, ops, nr, nk, result):
+    s.name, s.ops, s.nr, s.nk, s.result = name, ops, nr, nk, result
+
+  def __len__(s):
+    return len(s.ops)
+
+
+class _Builder:
+  def __init__(s):
+    s.ops, s.nr, s.nk = [], 1, 0      # R[0] holds the input
+
+  def r(s):
+    s.nr += 1
+    return s.nr - 1
+
+  def k(s):
+    s.nk += 1
+    return s.nk - 1
+
+  def op(s, *o):
+    s.ops.append(o)
+    return o[1]
+
+
+def _c(v):
+  return ("c", float(np.float32(v)))
+
+
+def _exp_into(b, x):
+  """Emit exp(R[x]); returns the result register. x is clamped to [-110, 110] (exp underflows to 0 and
+  overflows to inf beyond), k = rint(x*log2(e)), f = x - k*ln2_hi - k*ln2_lo (Cody-Waite: ln2_hi has 9
+  significant bits, so k*ln2_hi is exact for |k| <= 159), |f| <= 0.35, exp(f) by its degree-7 Taylor
+  polynomial (Horner), then scaled by 2^k."""
+  c = b.op("max", b.r(), x, _c(-110.0))
+  b.op("min", c, c, _c(110.0))
+  t = b.op("mul", b.r(), c, _c(1.4426950408889634))
+  k = b.op("rndi", b.k(), t)
+  fk = b.op("i2f", t, k)
+  f = b.r()
+  b.op("mul", f, fk, _c(LN2_HI))
+  b.op("sub", f, c, f)
+  b.op("mul", fk, fk, _c(LN2_LO))
+  b.op("sub", f, f, fk)
+  coef = [1.0 / math.factorial(n) for n in range(8)]
+  p = c
+  b.op("mul", p, f, _c(coef[7]))
+  for n in range(6, 0, -1):
+    b.op("add", p, p, _c(coef[n]))
+    b.op("mul", p, p, f)
+  b.op("add", p, p, _c(coef[0]))
+  return b.op("scl", p, p, k, "pos")
+
+
+def _recip_into(b, x):
+  """Emit 1/R[x]: 64-entry seed on the fraction, two Newton steps r = r*(2 - m*r), scaled by 2^-e."""
+  m = b.op("mant", b.r(), x)
+  e = b.op("expo", b.k(), x)
+  r = b.op("tab", b.r(), m, RECIP_TABLE)
+  q = b.r()
+  for _ in range(2):
+    b.op("mul", q, m, r)
+    b.op("sub", q, _c(2.0), q)
+    b.op("mul", r, r, q)
+  b.op("scl", r, r, e, "neg")
+  b.op("sgn", r, r, x)
+  b.op("fix", r, x, (("nan", F32_NAN), ("zero", "inf_signed"), ("sub", "inf_signed"), ("pinf", F32_PZERO),
+                     ("ninf", F32_NZERO)))
+  return r
+
+
+def exp_program():
+  b = _Builder()
+  y = _exp_into(b, 0)
+  return Program("exp", b.ops, b.nr, b.nk, y)
+
+
+def recip_program():
+  b = _Builder()
+  r = _recip_into(b, 0)
+  return Program("recip", b.ops, b.nr, b.nk, r)
+
+
+def rsqrt_program():
+  """1/sqrt(x): fold the exponent to even (m in [1, 4)), 64-entry seed, two Newton steps
+  r = r*(1.5 - (m/2)*r*r), scaled by 2^(-e/2)."""
+  b = _Builder()
+  m = b.op("mant", b.r(), 0)
+  e = b.op("expo", b.k(), 0)
+  b.op("odd", m, e)
+  r = b.op("tab", b.r(), m, RSQRT_TABLE)
+  h = b.op("mul", b.r(), m, _c(0.5))
+  q = b.r()
+  for _ in range(2):
+    b.op("mul", q, r, r)
+    b.op("mul", q, h, q)
+    b.op("sub", q, _c(1.5), q)
+    b.op("mul", r, r, q)
+  b.op("scl", r, r, e, "neghalf")
+  b.op("fix", r, 0, (("nan", F32_NAN), ("zero", "inf_signed"), ("neg", F32_NAN), ("sub", F32_PINF),
+                     ("pinf", F32_PZERO)))
+  return Program("rsqrt", b.ops, b.nr, b.nk, r)
+
+
+def silu_program():
+  """silu(x) = x * 1/(1 + exp(-x))."""
+  b = _Builder()
+  n = b.op("mul", b.r(), 0, _c(-1.0))
+  e = _exp_into(b, n)
+  b.op("add", e, e, _c(1.0))
+  r = _recip_into(b, e)
+  y = b.op("mul", b.r(), 0, r)
+  b.op("fix", y, 0, (("nan", F32_NAN), ("ninf", F32_NZERO)))
+  return Program("silu", b.ops, b.nr, b.nk, y)
+
+
+PROGRAMS = {"exp": exp_program(), "recip": recip_program(), "rsqrt": rsqrt_program(), "silu": silu_program()}
+
+# Accuracy against float64 (max relative error) on the stated domains, for results that are normal binary32
+# numbers; tests/fp_prog_test.py checks these bounds on dense and random samples.
+ACCURACY = {
+  "exp":   {"bound": 2.0e-7, "domain": (-87.0, 88.0)},
+  "recip": {"bound": 2.5e-7, "domain": (1.2e-38, 8.0e37)},      # and the negatives
+  "rsqrt": {"bound": 2.5e-7, "domain": (1.2e-38, 3.0e38)},
+  "silu":  {"bound": 4.0e-7, "domain": (-80.0, 80.0)},
+}
+
+
+# The FL interpreter --------------------------------------------------------------------------------------------
+
+def _classes(bits):
+  ex = (bits >> np.uint32(23)) & np.uint32(0xFF)
+  fr = bits & np.uint32(0x7FFFFF)
+  sg = (bits >> np.uint32(31)).astype(bool)
+  return {
+    "nan": (ex == 0xFF) & (fr != 0),
+    "pinf": (ex == 0xFF) & (fr == 0) & ~sg,
+    "ninf": (ex == 0xFF) & (fr == 0) & sg,
+    "zero": (ex == 0) & (fr == 0),
+    "sub": (ex == 0) & (fr != 0),
+    "neg": sg & ~((ex == 0xFF) & (fr != 0)),
+  }
+
+
+def _operand(R, a, n):
+  if isinstance(a, tuple):
+    return np.full(n, np.float32(a[1]), dtype=np.float32)
+  return R[a]
+
+
+def _bits(x):
+  return np.asarray(x, dtype=np.float32).view(np.uint32)
+
+
+def _float(b):
+  return np.asarray(b, dtype=np.uint32).view(np.float32)
+
+
+def run(prog, x):
+  """Evaluate a program on a float32 array (FL). Returns float32 (NaNs canonical)."""
+  x = np.asarray(x, dtype=np.float32).ravel()
+  n = x.size
+  R = [np.zeros(n, dtype=np.float32) for _ in range(prog.nr)]
+  K = [np.zeros(n, dtype=np.int64) for _ in range(max(prog.nk, 1))]
+  R[0] = fp.canon(x).astype(np.float32)
+  for op in prog.ops:
+    kind, d = op[0], op[1]
+    if kind in ("mul", "add", "sub", "max", "min"):
+      a, b = _operand(R, op[2], n), _operand(R, op[3], n)
+      fn = {"mul": fp.mul, "add": fp.add, "sub": fp.sub, "max": fp.maximum, "min": fp.minimum}[kind]
+      R[d] = np.asarray(fn(a, b), dtype=np.float32)
+    elif kind == "rndi":
+      K[d] = fp.f32_to_int(R[op[2]], KB)
+    elif kind == "i2f":
+      R[d] = fp.int_to_f32(K[op[2]])
+    elif kind == "mant":
+      R[d] = _float((_bits(R[op[2]]) & np.uint32(0x007FFFFF)) | np.uint32(0x3F800000))
+    elif kind == "expo":
+      K[d] = ((_bits(R[op[2]]) >> np.uint32(23)) & np.uint32(0xFF)).astype(np.int64) - 127
+    elif kind == "odd":
+      k = op[2]
+      odd = (K[k] & 1).astype(bool)
+      R[d] = np.where(odd, _float(_bits(R[d]) + np.uint32(1 << 23)), R[d])
+      K[k] = np.where(odd, K[k] - 1, K[k])
+    elif kind == "tab":
+      tab = op[3]
+      R[d] = _float(tab.bits[tab.index(_bits(R[op[2]]))])
+    elif kind == "scl":
+      k, mode = K[op[3]], op[4]
+      sh = {"pos": k, "neg": -k, "neghalf": -(k >> 1)}[mode]
+      with np.errstate(all="ignore"):
+        R[d] = fp.canon((R[op[2]].astype(np.float64) * np.exp2(sh.astype(np.float64))).astype(np.float32))
+    elif kind == "sgn":
+      R[d] = _float((_bits(R[op[2]]) & np.uint32(0x7FFFFFFF)) | (_bits(R[op[3]]) & np.uint32(0x80000000)))
+    elif kind == "fix":
+      src = _bits(R[op[2]])
+      cls = _classes(src)
+      out = _bits(R[d]).copy()
+      done = np.zeros(n, dtype=bool)
+      for name, val in op[3]:
+        hit = cls[name] & ~done
+        if val == "inf_signed":
+          v = np.where(src >> np.uint32(31), np.uint32(F32_NINF), np.uint32(F32_PINF))
+        else:
+          v = np.uint32(val)
+        out = np.where(hit, v, out)
+        done |= hit
+      R[d] = _float(out)
+    else:
+      raise ValueError(f"unknown FP program operation {kind}")
+    # keep every register wrapped to its KB-bit range, as the hardware's registers are
+    for i in range(len(K)):
+      K[i] = ((K[i] - KMIN) % (1 << KB)) + KMIN
+  return fp.canon(R[prog.result]).astype(np.float32)
+
+
+def evaluate(name, x):
+  return run(PROGRAMS[name], x)
+
+
+def reference(name, x):
+  """float64 reference of each function."""
+  x = np.asarray(x, dtype=np.float64)
+  with np.errstate(all="ignore"):
+    if name == "exp":
+      return np.exp(x)
+    if name == "recip":
+      return 1.0 / x
+    if name == "rsqrt":
+      return 1.0 / np.sqrt(x)
+    if name == "silu":
+      return x / (1.0 + np.exp(-x))
+  raise ValueError(name)
+
+
+def max_rel_error(name, x):
+  """Max |f(x) - ref(x)| / |ref(x)| over the points whose reference is a normal binary32 number."""
+  x = np.asarray(x, dtype=np.float32)
+  got = evaluate(name, x).astype(np.float64)
+  ref = reference(name, x.astype(np.float64))
+  ok = np.isfinite(ref) & (np.abs(ref) >= 1.1754943508222875e-38) & (np.abs(ref) <= 3.4028234663852886e38)
+  return float(np.max(np.abs(got[ok] - ref[ok]) / np.abs(ref[ok]))) if ok.any() else 0.0

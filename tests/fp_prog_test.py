@@ -1,0 +1,89 @@
+"""
+Non-linear functions (exp, reciprocal, rsqrt, SiLU) as FP programs: the RTL pipeline (FPProgRTL), driven by the
+shared harness with random stalls, equals the FL interpreter (tellme_pymtl.fp_prog.run) bit for bit, on random
+and special inputs; and each function meets its stated accuracy against float64.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from pymtl3 import mk_bits
+
+from rtl_models.FPProgRTL import FPProgRTL
+from tellme_pymtl import fp_prog as P
+from tellme_pymtl.harness import TestHarness, run_harness
+
+from .conftest import need_level
+
+SPECIAL = [0x00000000, 0x80000000, 0x00000001, 0x807FFFFF, 0x00800000, 0x7F7FFFFF, 0xFF7FFFFF, 0x7F800000,
+           0xFF800000, 0x7FC00000, 0xFFC00001, 0x3F800000, 0xBF800000, 0x42B00000, 0xC2DC0000, 0x42C80000,
+           0xC2C80000, 0x3F000000, 0x40800000, 0x3E800000]
+
+
+def run_prog(name, bits, n, level, cmdline_opts, max_delay=0, seed=0):
+  prog = P.PROGRAMS[name]
+  bits = list(bits) + [0x3F800000] * ((-len(bits)) % n)
+  x = np.array(bits, dtype=np.uint32).view(np.float32)
+  want = P.run(prog, x).view(np.uint32)
+  B32 = mk_bits(32)
+  ins = [[B32(int(v)) for v in bits[i:i + n]] for i in range(0, len(bits), n)]
+  outs = [[B32(int(v)) for v in want[i:i + n]] for i in range(0, len(bits), n)]
+  th = TestHarness(FPProgRTL(prog, n), {"in_": ins}, {"out": outs}, max_delay=max_delay, seed=seed)
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
+
+
+@pytest.mark.parametrize("level", ["rtl", "verilog"])
+@pytest.mark.parametrize("name", sorted(P.PROGRAMS))
+def test_specials_and_latency(name, level, cmdline_opts):
+  need_level(level, cmdline_opts)
+  cycles = run_prog(name, SPECIAL, 2, level, cmdline_opts)
+  beats = len(SPECIAL) // 2
+  # one beat per cycle once the pipeline is full: latency = program length
+  assert cycles == len(P.PROGRAMS[name]) + beats + 1
+
+
+@pytest.mark.parametrize("name", sorted(P.PROGRAMS))
+@settings(max_examples=10)
+@given(data=st.data())
+def test_random_with_stalls(name, data, cmdline_opts):
+  vals = data.draw(st.lists(st.one_of(st.integers(0, 0xFFFFFFFF), st.sampled_from(SPECIAL),
+                                      st.floats(-120, 120, width=32).map(lambda f: P.f32bits(f))),
+                            min_size=1, max_size=12))
+  run_prog(name, vals, data.draw(st.integers(1, 3)), "rtl", cmdline_opts,
+           max_delay=data.draw(st.integers(0, 3)), seed=data.draw(st.integers(0, 99)))
+
+
+@settings(max_examples=4)
+@given(data=st.data())
+def test_random_verilog(data, cmdline_opts):
+  need_level("verilog", cmdline_opts)
+  for name in sorted(P.PROGRAMS):
+    vals = data.draw(st.lists(st.integers(0, 0xFFFFFFFF), min_size=2, max_size=20))
+    run_prog(name, vals, 2, "verilog", cmdline_opts, max_delay=2, seed=1)
+
+
+def _samples(name, rng):
+  lo, hi = P.ACCURACY[name]["domain"]
+  if name in ("recip", "rsqrt"):
+    mag = np.exp(rng.uniform(np.log(lo), np.log(hi), 200000))
+    x = mag if name == "rsqrt" else mag * np.where(rng.random(mag.size) < 0.5, -1, 1)
+    x = np.concatenate([x, np.linspace(1, 4, 50001)])
+  else:
+    x = np.concatenate([np.linspace(lo, hi, 100001), rng.uniform(lo, hi, 100000), rng.uniform(-2, 2, 50000)])
+  return x.astype(np.float32)
+
+
+@pytest.mark.parametrize("name", sorted(P.PROGRAMS))
+def test_accuracy_against_float64(name):
+  err = P.max_rel_error(name, _samples(name, np.random.default_rng(7)))
+  assert err <= P.ACCURACY[name]["bound"], f"{name}: max relative error {err:.3g}"
+  assert err > 0          # the measurement is real: float32 results are not exact
+
+
+def test_special_values():
+  f = lambda name, v: P.evaluate(name, np.float32(v))
+  assert f("exp", [0.0])[0] == 1.0 and f("exp", [-np.inf])[0] == 0.0 and np.isposinf(f("exp", [np.inf])[0])
+  assert np.isposinf(f("exp", [89.0])[0]) and f("exp", [-103.0])[0] > 0 and f("exp", [-200.0])[0] == 0
+  assert np.isneginf(f("recip", [-0.0])[0]) and f("recip", [4.0])[0] == 0.25 and f("recip", [-np.inf])[0] == 0
+  assert np.isnan(f("rsqrt", [-1.0])[0]) and np.isneginf(f("rsqrt", [-0.0])[0]) and abs(f("rsqrt", [4.0])[0] - 0.5) <= 2 ** -23
+  assert f("silu", [0.0])[0] == 0 and f("silu", [-np.inf])[0] == 0 and np.isposinf(f("silu", [np.inf])[0])
+  assert all(np.isnan(f(n, [np.nan])[0]) for n in P.PROGRAMS)
