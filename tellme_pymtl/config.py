@@ -114,6 +114,16 @@ class TeLLMeConfig:
     return s.Q * s.T * s.G
 
   @property
+  def q_lanes(s):
+    """Elements the quantizer converts per cycle: divides both the FP vector beat (Q) and the input block."""
+    return math.gcd(s.Q, s.block_in)
+
+  @property
+  def vec_depth(s):
+    """Q-wide beats of the longest vector a unit buffers (max_in_dim)."""
+    return -(-s.max_in_dim // s.Q)
+
+  @property
   def ddr_bytes_per_cycle(s):
     return s.ddr_gbps * 1e3 / s.clock_mhz
 

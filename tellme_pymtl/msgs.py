@@ -29,6 +29,12 @@ def mk_tlmm_cmd(dim_bits):
   return mk_bitstruct(f"TLMMCmd_{dim_bits}", {"in_dim": BD, "out_dim": BD, "ntokens": BD})
 
 
+def mk_vec_cmd(dim_bits):
+  """Command of the vector units (quantizer, dequantizer, RMS-MAX, element-wise): n elements, ntokens."""
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"VecCmd_{dim_bits}", {"n": BD, "ntokens": BD})
+
+
 class TLMMTypes:
   """The engine's stream types for one configuration."""
 
@@ -130,3 +136,46 @@ def unpack_outputs(cfg, beats, ntokens, out_dim):
   """Out beats -> int64 [ntokens, out_dim]."""
   vals = np.concatenate([out_beat_values(cfg, b) for b in beats]) if beats else np.zeros(0, dtype=np.int64)
   return vals.reshape(ntokens, -1)[:, :out_dim]
+
+
+# Vector units (FP16 vectors in Q-wide beats) -------------------------------------------------------------------
+
+def f16_beats(cfg, x16):
+  """float16 vector -> ceil(n/Q) beats of Q Bits16 (elements past n are +0)."""
+  x16 = np.asarray(x16, dtype=np.float16)
+  n = x16.size
+  pad = np.zeros(-(-n // cfg.Q) * cfg.Q, dtype=np.float16)
+  pad[:n] = x16
+  bits = pad.view(np.uint16)
+  B16 = mk_bits(16)
+  return [[B16(int(v)) for v in bits[i:i + cfg.Q]] for i in range(0, bits.size, cfg.Q)]
+
+
+def f16_from_beats(cfg, beats, n):
+  bits = np.array([int(v) for b in beats for v in b], dtype=np.uint16)
+  return bits.view(np.float16)[:n]
+
+
+def check_vec_job(cfg, n, ntokens):
+  if not 1 <= n <= cfg.max_in_dim:
+    raise MsgError(f"vector length n={n} is outside [1, {cfg.max_in_dim}] for config {cfg.name}")
+  if not 1 <= ntokens < (1 << cfg.dim_bits):
+    raise MsgError(f"ntokens={ntokens} is outside [1, {(1 << cfg.dim_bits) - 1}]")
+
+
+def quant_job_msgs(cfg, X16):
+  """Quantizer job: X16 [ntokens, n] float16. Returns cmd, x (sources) and scale, act (expected)."""
+  from . import fused
+  X16 = np.asarray(X16, dtype=np.float16)
+  ntok, n = X16.shape
+  check_vec_job(cfg, n, ntok)
+  ty = TLMMTypes(cfg)
+  B32 = mk_bits(32)
+  out = {"cmd": [mk_vec_cmd(cfg.dim_bits)(n, ntok)], "x": [], "scale": [], "act": []}
+  for row in X16:
+    q, sc = fused.quantize(row, cfg.act_bits)
+    out["x"] += f16_beats(cfg, row)
+    out["scale"].append(B32(int(np.float32(sc).view(np.uint32))))
+    blocks = nx.act_blocks(q[None, :], cfg)[0]
+    out["act"] += [act_beat(ty, blk) for blk in blocks]
+  return out
