@@ -38,3 +38,15 @@ def quantize(x16, act_bits=8):
   x16 = np.asarray(x16, dtype=F16)
   s = quant_scale(absmax16(x16))
   return fp.f32_to_int(fp.mul(x16.astype(F32), s), act_bits), F32(s)
+
+
+def deq_factor(w_scale, s_x):
+  """Per token: c = w_scale / s_x in float32 (w_scale = max(mean|W|, 1e-5), the inverse weight scale)."""
+  with np.errstate(all="ignore"):
+    return fp.canon(F32(w_scale) / F32(s_x)).astype(F32)
+
+
+def dequantize(acc, w_scale, s_x):
+  """Integer accumulators of one token -> float16: fp16(fp32(acc) * (w_scale / s_x))."""
+  c = deq_factor(w_scale, s_x)
+  return fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), c))

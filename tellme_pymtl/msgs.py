@@ -35,6 +35,12 @@ def mk_vec_cmd(dim_bits):
   return mk_bitstruct(f"VecCmd_{dim_bits}", {"n": BD, "ntokens": BD})
 
 
+def mk_deq_cmd(dim_bits):
+  """Dequantizer command: n outputs per token, ntokens, and the matrix's weight scale (binary32 bits)."""
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"DeqCmd_{dim_bits}", {"n": BD, "ntokens": BD, "wscale": mk_bits(32)})
+
+
 class TLMMTypes:
   """The engine's stream types for one configuration."""
 
@@ -178,4 +184,27 @@ def quant_job_msgs(cfg, X16):
     out["scale"].append(B32(int(np.float32(sc).view(np.uint32))))
     blocks = nx.act_blocks(q[None, :], cfg)[0]
     out["act"] += [act_beat(ty, blk) for blk in blocks]
+  return out
+
+
+def f32_bits(v):
+  return mk_bits(32)(int(np.float32(v).view(np.uint32)))
+
+
+def deq_job_msgs(cfg, ACC, w_scale, s_x):
+  """Dequantizer job: ACC [ntokens, n] integer accumulators, w_scale (float32), s_x [ntokens] (float32)."""
+  from . import fused
+  ACC = np.asarray(ACC, dtype=np.int64)
+  ntok, n = ACC.shape
+  check_vec_job(cfg, n, ntok)
+  if n > cfg.max_out_dim:
+    raise MsgError(f"dequantizer n={n} exceeds max_out_dim={cfg.max_out_dim}")
+  ty = TLMMTypes(cfg)
+  out = {"cmd": [mk_deq_cmd(cfg.dim_bits)(n, ntok, f32_bits(w_scale))], "scale": [], "acc": [], "y": []}
+  for t in range(ntok):
+    row = np.zeros(cfg.pad_out(n), dtype=np.int64)
+    row[:n] = ACC[t]
+    out["scale"].append(f32_bits(s_x[t]))
+    out["acc"] += [out_beat(ty, row[i:i + cfg.Q]) for i in range(0, row.size, cfg.Q)]
+    out["y"] += f16_beats(cfg, fused.dequantize(row, w_scale, s_x[t]))
   return out
