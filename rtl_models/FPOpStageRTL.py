@@ -147,6 +147,21 @@ class FPOpStageRTL(Component):
     elif kind == "sgn":
       s.res[0:31] //= s.rin[op[2]][0:31]
       s.res[31:32] //= s.rin[op[3]][31:32]
+    elif kind == "sel":
+      regs = op[3]
+      nsel = len(regs)
+      s.kk = Wire(BK)
+      s.kk //= s.kin[op[2]]
+      s.selv = [Wire(B32) for _ in range(nsel)]
+      for i in range(nsel):
+        s.selv[i] //= s.rin[regs[i]]
+
+      @update
+      def up_sel():
+        s.res @= s.selv[0]
+        for i in range(nsel):
+          if s.kk == i:
+            s.res @= s.selv[i]
     elif kind == "fix":
       rules = op[3]
       nrule = len(rules)

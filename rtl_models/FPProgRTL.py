@@ -1,14 +1,16 @@
 """
 FPProgRTL: an FP program (tellme_pymtl/fp_prog.py: exp, reciprocal, rsqrt, SiLU) as a fully pipelined unit.
 
-  in_  VecRecvIfcRTL(Bits32, n)   n binary32 operands per beat
-  out  VecSendIfcRTL(Bits32, n)   the n results, len(program) cycles later
+  in_  VecRecvIfcRTL(Bits32, n*nin)   per beat and lane l, the program's nin binary32 inputs at l*nin + i
+  kin  [n*nkin] (KB bits)             the program's integer inputs, taken with the same handshake
+  out  VecSendIfcRTL(Bits32, n)       the n results, len(program) cycles later
 
 One FPOpStageRTL per operation and lane; the whole pipeline advances when its last stage is empty or its
 result is taken (a stall holds every stage), so it accepts one beat per cycle. Latency: len(program) cycles.
 """
-from pymtl3 import Component, Wire, mk_bits, update, update_ff
+from pymtl3 import Component, InPort, Wire, mk_bits, update, update_ff
 
+from tellme_pymtl import fp_prog as P
 from tellme_pymtl.ifcs import VecRecvIfcRTL, VecSendIfcRTL
 from tellme_pymtl.verilog_names import set_module_name
 from .FPOpStageRTL import FPOpStageRTL
@@ -19,7 +21,9 @@ class FPProgRTL(Component):
   def construct(s, prog, n=1):
     S = len(prog.ops)
     B32 = mk_bits(32)
-    s.in_ = VecRecvIfcRTL(B32, n)
+    nin, nkin = prog.nin, prog.nkin
+    s.in_ = VecRecvIfcRTL(B32, n * nin)
+    s.kin = [InPort(mk_bits(P.KB)) for _ in range(n * nkin)]
     s.out = VecSendIfcRTL(B32, n)
     s.lanes = [[FPOpStageRTL(op, prog.nr, prog.nk) for op in prog.ops] for _ in range(n)]
     s.v = [Wire() for _ in range(S)]
@@ -27,11 +31,10 @@ class FPProgRTL(Component):
 
     for l in range(n):
       st = s.lanes[l]
-      st[0].rin[0] //= s.in_.msg[l]
-      for i in range(1, prog.nr):
-        st[0].rin[i] //= 0
+      for i in range(prog.nr):
+        st[0].rin[i] //= s.in_.msg[l * nin + i] if i < nin else 0
       for j in range(max(prog.nk, 1)):
-        st[0].kin[j] //= 0
+        st[0].kin[j] //= s.kin[l * nkin + j] if j < nkin else 0
       for k in range(1, S):
         for i in range(prog.nr):
           st[k].rin[i] //= st[k - 1].rout[i]

@@ -18,6 +18,7 @@ Operations (d: destination, a/b: register numbers or ("c", float) constants)
   ("scl", d, a, k, mode)  R[d] = R[a] * 2^s, s = K[k] (mode "pos"), -K[k] ("neg"), -(K[k] >> 1) ("neghalf"),
                      correctly rounded (subnormal results, overflow to inf); NaN/inf/0 pass
   ("sgn", d, a, b)   R[d] = |R[a]| with R[b]'s sign
+  ("sel", d, k, regs)  R[d] = R[regs[K[k]]] (regs[0] when K[k] is out of range)
   ("fix", d, a, rules)  the first rule whose class R[a] is in gives R[d] a constant; classes: nan, pinf, ninf,
                      zero, sub (subnormal), neg (negative, not NaN)
 
@@ -74,18 +75,19 @@ RSQRT_TABLE = Table("rsqrt", 1, 5, lambda m: 1.0 / math.sqrt(m))
 
 
 class Program:
-  """An operation list with its register counts; `result` is the register holding the output."""
+  """An operation list with its register counts; R[0 .. nin-1] and K[0 .. nkin-1] are the inputs, `result` is
+  the register holding the output."""
 
-  def __init__(s, name, ops, nr, nk, result):
-    s.name, s.ops, s.nr, s.nk, s.result = name, ops, nr, nk, result
+  def __init__(s, name, ops, nr, nk, result, nin=1, nkin=0):
+    s.name, s.ops, s.nr, s.nk, s.result, s.nin, s.nkin = name, ops, nr, nk, result, nin, nkin
 
   def __len__(s):
     return len(s.ops)
 
 
 class _Builder:
-  def __init__(s):
-    s.ops, s.nr, s.nk = [], 1, 0      # R[0] holds the input
+  def __init__(s, nin=1, nkin=0):
+    s.ops, s.nr, s.nk = [], nin, nkin   # the inputs occupy the first registers
 
   def r(s):
     s.nr += 1
@@ -179,19 +181,46 @@ def rsqrt_program():
   return Program("rsqrt", b.ops, b.nr, b.nk, r)
 
 
-def silu_program():
-  """silu(x) = x * 1/(1 + exp(-x))."""
-  b = _Builder()
-  n = b.op("mul", b.r(), 0, _c(-1.0))
+def _silu_into(b, x):
+  """Emit silu(R[x]) = R[x] * 1/(1 + exp(-R[x]))."""
+  n = b.op("mul", b.r(), x, _c(-1.0))
   e = _exp_into(b, n)
   b.op("add", e, e, _c(1.0))
   r = _recip_into(b, e)
-  y = b.op("mul", b.r(), 0, r)
-  b.op("fix", y, 0, (("nan", F32_NAN), ("ninf", F32_NZERO)))
+  y = b.op("mul", b.r(), x, r)
+  b.op("fix", y, x, (("nan", F32_NAN), ("ninf", F32_NZERO)))
+  return y
+
+
+def silu_program():
+  b = _Builder()
+  y = _silu_into(b, 0)
   return Program("silu", b.ops, b.nr, b.nk, y)
 
 
+EW_MODES = {"none": 0, "rope": 1, "add": 2, "mult_silu": 3, "relu2": 4}
+
+
+def elementwise_program():
+  """The element-wise unit's per-element computation, every mode at once, selected by K[0] (EW_MODES).
+  Inputs: R0 = a, R1 = a's RoPE partner, R2 = cos, R3 = +-sin (signed so that y = R0*R2 + R1*R3), R4 = b.
+    none: a;  rope: a*cos + partner*(+-sin);  add: a + b;  mult_silu: silu(a) * b;  relu2: max(a, 0)^2 * b"""
+  b = _Builder(nin=5, nkin=1)
+  rope = b.op("mul", b.r(), 0, 2)
+  t = b.op("mul", b.r(), 1, 3)
+  b.op("add", rope, rope, t)
+  add = b.op("add", t, 0, 4)
+  relu = b.op("max", b.r(), 0, _c(0.0))
+  b.op("mul", relu, relu, relu)
+  b.op("mul", relu, relu, 4)
+  silu = _silu_into(b, 0)
+  b.op("mul", silu, silu, 4)
+  y = b.op("sel", b.r(), 0, (0, rope, add, silu, relu))
+  return Program("elementwise", b.ops, b.nr, b.nk, y, nin=5, nkin=1)
+
+
 PROGRAMS = {"exp": exp_program(), "recip": recip_program(), "rsqrt": rsqrt_program(), "silu": silu_program()}
+EW_PROGRAM = elementwise_program()
 
 # Accuracy against float64 (max relative error) on the stated domains, for results that are normal binary32
 # numbers; tests/fp_prog_test.py checks these bounds on dense and random samples.
@@ -233,13 +262,18 @@ def _float(b):
   return np.asarray(b, dtype=np.uint32).view(np.float32)
 
 
-def run(prog, x):
-  """Evaluate a program on a float32 array (FL). Returns float32 (NaNs canonical)."""
-  x = np.asarray(x, dtype=np.float32).ravel()
-  n = x.size
+def run(prog, *xs, k=()):
+  """Evaluate a program on float32 arrays (its nin inputs) and integer arrays k (its nkin inputs), vectorized
+  over elements (FL). Returns float32 (NaNs canonical)."""
+  xs = [np.asarray(x, dtype=np.float32).ravel() for x in xs]
+  assert len(xs) == prog.nin and len(k) == prog.nkin
+  n = xs[0].size
   R = [np.zeros(n, dtype=np.float32) for _ in range(prog.nr)]
   K = [np.zeros(n, dtype=np.int64) for _ in range(max(prog.nk, 1))]
-  R[0] = fp.canon(x).astype(np.float32)
+  for i, x in enumerate(xs):
+    R[i] = x.copy()            # the raw encodings, as the hardware's input registers hold them
+  for j, v in enumerate(k):
+    K[j] = np.broadcast_to(np.asarray(v, dtype=np.int64), (n,)).copy()
   for op in prog.ops:
     kind, d = op[0], op[1]
     if kind in ("mul", "add", "sub", "max", "min"):
@@ -269,6 +303,12 @@ def run(prog, x):
         R[d] = fp.canon((R[op[2]].astype(np.float64) * np.exp2(sh.astype(np.float64))).astype(np.float32))
     elif kind == "sgn":
       R[d] = _float((_bits(R[op[2]]) & np.uint32(0x7FFFFFFF)) | (_bits(R[op[3]]) & np.uint32(0x80000000)))
+    elif kind == "sel":
+      regs, sel = op[3], K[op[2]]
+      out = R[regs[0]].copy()
+      for i, r in enumerate(regs):
+        out = np.where(sel == i, R[r], out)
+      R[d] = out
     elif kind == "fix":
       src = _bits(R[op[2]])
       cls = _classes(src)

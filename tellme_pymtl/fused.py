@@ -50,3 +50,86 @@ def dequantize(acc, w_scale, s_x):
   """Integer accumulators of one token -> float16: fp16(fp32(acc) * (w_scale / s_x))."""
   c = deq_factor(w_scale, s_x)
   return fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), c))
+
+
+# Element-wise unit --------------------------------------------------------------------------------------------
+
+def _flip_sign(x32):
+  return (np.asarray(x32, dtype=F32).view(np.uint32) ^ np.uint32(0x80000000)).view(F32)
+
+
+def ew_inputs(a16, b16):
+  """The element-wise program's inputs for one beat (or any vector whose pairs are adjacent): a, a's RoPE
+  partner (element i^1), cos, +-sin and b, all binary32. For the pair (x0, x1) with (b0, b1) = (cos, sin):
+  y0 = x0*cos + x1*(-sin), y1 = x1*cos + x0*sin."""
+  a = np.asarray(fp.f16_to_f32(a16), dtype=F32)
+  b = np.asarray(fp.f16_to_f32(b16), dtype=F32)
+  n = a.size
+  idx = np.arange(n)
+  partner = idx ^ 1
+  has = partner < n
+  ap = np.where(has, a[np.minimum(partner, n - 1)], F32(0))
+  bp = np.where(has, b[np.minimum(partner, n - 1)], F32(0))
+  even = (idx & 1) == 0
+  cos = np.where(even, b, bp).astype(F32)
+  sin = np.where(even, _flip_sign(bp), b).astype(F32)
+  return a, ap.astype(F32), cos, sin, b
+
+
+def elementwise(mode, a16, b16):
+  """y = fp16(op(a, b)) for mode in fp_prog.EW_MODES (none, rope, add, mult_silu, relu2)."""
+  from . import fp_prog
+  m = fp_prog.EW_MODES[mode] if isinstance(mode, str) else int(mode)
+  y32 = fp_prog.run(fp_prog.EW_PROGRAM, *ew_inputs(a16, b16), k=(m,))
+  return fp.f32_to_f16(y32)
+
+
+# RMS-MAX ------------------------------------------------------------------------------------------------------
+
+def inv_dim(n):
+  """1/n rounded to binary32: the command constant of RMS-MAX."""
+  return F32(1.0 / n)
+
+
+def rms_max(x16, g16, Q, inv_n, eps):
+  """RMSNorm with the absmax for the next quantizer, in the hardware's order. x16, g16: float16 vectors of n
+  elements. Q lane partial sums of x^2 in binary32 (lane q takes elements q, q+Q, ...), combined lane 0 first;
+  r = rsqrt(sum * inv_n + eps); y = fp16((x * r) * g); amax = max |y| (binary16).
+  Returns (y float16 [n], amax float16, r float32)."""
+  from . import fp_prog
+  x16 = np.asarray(x16, dtype=F16)
+  n = x16.size
+  nb = -(-n // Q)
+  x = np.zeros(nb * Q, dtype=F32)
+  x[:n] = fp.f16_to_f32(x16)
+  g = np.zeros(nb * Q, dtype=F32)
+  g[:n] = fp.f16_to_f32(np.asarray(g16, dtype=F16))
+  ps = np.zeros(Q, dtype=F32)
+  for j in range(nb):
+    xb = x[j * Q:(j + 1) * Q]
+    ps = np.asarray(fp.add(ps, fp.mul(xb, xb)), dtype=F32)
+  tot = ps[0]
+  for q in range(1, Q):
+    tot = fp.add(tot, ps[q])
+  v = fp.add(fp.mul(F32(tot), F32(inv_n)), F32(eps))
+  r = fp_prog.evaluate("rsqrt", np.array([v], dtype=F32))[0]
+  y = fp.f32_to_f16(fp.mul(fp.mul(x, r), g))[:n]
+  return y, absmax16(y), F32(r)
+
+
+RMSNORM_BOUND = 1.0e-3        # binary16 output rounding (2^-11 = 4.9e-4) plus the binary32 steps before it
+
+
+def rmsnorm_max_rel_error(rng, n, Q, trials=10, eps=1e-5):
+  """Max relative error of rms_max's y against float64 RMSNorm of the same binary16 inputs, over elements
+  whose exact result is a normal binary16 number."""
+  worst = 0.0
+  for _ in range(trials):
+    x = (rng.standard_normal(n) * rng.choice([0.01, 1.0, 50.0])).astype(F16)
+    g = (1 + 0.3 * rng.standard_normal(n)).astype(F16)
+    y, _, _ = rms_max(x, g, Q, inv_dim(n), F32(eps))
+    xd, gd = x.astype(np.float64), g.astype(np.float64)
+    ref = xd / np.sqrt(np.mean(xd * xd) + eps) * gd
+    ok = np.abs(ref) >= 6.103515625e-05
+    worst = max(worst, float(np.max(np.abs(y[ok].astype(np.float64) - ref[ok]) / np.abs(ref[ok]))))
+  return worst

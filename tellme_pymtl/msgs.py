@@ -41,6 +41,18 @@ def mk_deq_cmd(dim_bits):
   return mk_bitstruct(f"DeqCmd_{dim_bits}", {"n": BD, "ntokens": BD, "wscale": mk_bits(32)})
 
 
+def mk_ew_cmd(dim_bits):
+  """Element-wise command: n elements per token, ntokens, mode (tellme_pymtl.fp_prog.EW_MODES)."""
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"EwCmd_{dim_bits}", {"n": BD, "ntokens": BD, "mode": mk_bits(3)})
+
+
+def mk_rms_cmd(dim_bits):
+  """RMS-MAX command: n, ntokens, inv_n = binary32(1/n), eps (binary32 bits)."""
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"RmsCmd_{dim_bits}", {"n": BD, "ntokens": BD, "inv_n": mk_bits(32), "eps": mk_bits(32)})
+
+
 class TLMMTypes:
   """The engine's stream types for one configuration."""
 
@@ -162,6 +174,11 @@ def f16_from_beats(cfg, beats, n):
   return bits.view(np.float16)[:n]
 
 
+def beat_f16(beat):
+  """One beat of Bits16 -> float16 array."""
+  return np.array([int(v) for v in beat], dtype=np.uint16).view(np.float16)
+
+
 def check_vec_job(cfg, n, ntokens):
   if not 1 <= n <= cfg.max_in_dim:
     raise MsgError(f"vector length n={n} is outside [1, {cfg.max_in_dim}] for config {cfg.name}")
@@ -207,4 +224,46 @@ def deq_job_msgs(cfg, ACC, w_scale, s_x):
     out["scale"].append(f32_bits(s_x[t]))
     out["acc"] += [out_beat(ty, row[i:i + cfg.Q]) for i in range(0, row.size, cfg.Q)]
     out["y"] += f16_beats(cfg, fused.dequantize(row, w_scale, s_x[t]))
+  return out
+
+
+def ew_job_msgs(cfg, mode, A16, B16):
+  """Element-wise job: A16, B16 [ntokens, n] float16 (B16 ignored and not sent for mode none)."""
+  from . import fused, fp_prog
+  A16 = np.asarray(A16, dtype=np.float16)
+  B16 = np.asarray(B16, dtype=np.float16)
+  ntok, n = A16.shape
+  check_vec_job(cfg, n, ntok)
+  m = fp_prog.EW_MODES[mode]
+  if mode == "rope" and (cfg.Q % 2 or n % 2):
+    raise MsgError(f"rope pairs elements: Q={cfg.Q} and n={n} must be even")
+  out = {"cmd": [mk_ew_cmd(cfg.dim_bits)(n, ntok, m)], "a": [], "b": [], "y": []}
+  for t in range(ntok):
+    ab, bb = f16_beats(cfg, A16[t]), f16_beats(cfg, B16[t])
+    out["a"] += ab
+    if mode != "none":
+      out["b"] += bb
+    for x, y in zip(ab, bb):
+      a16 = np.array([int(v) for v in x], dtype=np.uint16).view(np.float16)
+      b16 = np.array([int(v) for v in y], dtype=np.uint16).view(np.float16) if mode != "none" else \
+        np.zeros(cfg.Q, dtype=np.float16)
+      out["y"] += f16_beats(cfg, fused.elementwise(mode, a16, b16))
+  return out
+
+
+def rms_job_msgs(cfg, X16, g16, eps=1e-5):
+  """RMS-MAX job: X16 [ntokens, n] float16, g16 [n] float16 norm weight (sent once per token)."""
+  from . import fused
+  X16 = np.asarray(X16, dtype=np.float16)
+  ntok, n = X16.shape
+  check_vec_job(cfg, n, ntok)
+  inv_n, e = fused.inv_dim(n), np.float32(eps)
+  out = {"cmd": [mk_rms_cmd(cfg.dim_bits)(n, ntok, f32_bits(inv_n), f32_bits(e))], "x": [], "g": [], "y": [],
+         "amax": []}
+  for t in range(ntok):
+    y, amax, _ = fused.rms_max(X16[t], g16, cfg.Q, inv_n, e)
+    out["x"] += f16_beats(cfg, X16[t])
+    out["g"] += f16_beats(cfg, g16)
+    out["y"] += f16_beats(cfg, y)
+    out["amax"].append(mk_bits(16)(int(np.float16(amax).view(np.uint16))))
   return out
