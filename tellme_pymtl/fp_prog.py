@@ -357,3 +357,16 @@ def max_rel_error(name, x):
   ref = reference(name, x.astype(np.float64))
   ok = np.isfinite(ref) & (np.abs(ref) >= 1.1754943508222875e-38) & (np.abs(ref) <= 3.4028234663852886e38)
   return float(np.max(np.abs(got[ok] - ref[ok]) / np.abs(ref[ok]))) if ok.any() else 0.0
+
+
+def accuracy_samples(name, rng):
+  """The points the accuracy of `name` is measured on: dense and random over ACCURACY's domain (log-uniform
+  magnitudes, both signs for the reciprocal), plus a dense sweep of the reduced range."""
+  lo, hi = ACCURACY[name]["domain"]
+  if name in ("recip", "rsqrt"):
+    mag = np.exp(rng.uniform(np.log(lo), np.log(hi), 200000))
+    x = mag if name == "rsqrt" else mag * np.where(rng.random(mag.size) < 0.5, -1, 1)
+    x = np.concatenate([x, np.linspace(1, 4, 50001)])
+  else:
+    x = np.concatenate([np.linspace(lo, hi, 100001), rng.uniform(lo, hi, 100000), rng.uniform(-2, 2, 50000)])
+  return x.astype(np.float32)

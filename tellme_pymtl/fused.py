@@ -133,3 +133,26 @@ def rmsnorm_max_rel_error(rng, n, Q, trials=10, eps=1e-5):
     ok = np.abs(ref) >= 6.103515625e-05
     worst = max(worst, float(np.max(np.abs(y[ok].astype(np.float64) - ref[ok]) / np.abs(ref[ok]))))
   return worst
+
+
+# The TLMM-FUSE chain ------------------------------------------------------------------------------------------
+
+def fuse_reference(cfg, W, w_scale, X16, mode, B16=None):
+  """quantize -> W . q (accumulator width) -> dequantize -> element-wise, per token, on Q-padded vectors.
+  W [out, in] ternary, X16 [ntokens, in] float16, B16 [ntokens, out] float16 (mode none: unused).
+  Returns float16 [ntokens, pad_out(out)] (the padded tail as the hardware computes it)."""
+  from . import numerics as nx
+  X16 = np.asarray(X16, dtype=F16)
+  out_dim = W.shape[0]
+  npad = -(-out_dim // cfg.Q) * cfg.Q
+  Y = np.zeros((X16.shape[0], npad), dtype=F16)
+  for t in range(X16.shape[0]):
+    q, s_x = quantize(X16[t], cfg.act_bits)
+    acc = np.zeros(npad, dtype=np.int64)
+    acc[:out_dim] = nx.wrap_signed(nx.ternary_matmul(W, q[None, :])[0], cfg.acc_bits)
+    y = dequantize(acc, w_scale, s_x)
+    b = np.zeros(npad, dtype=F16)
+    if B16 is not None and mode != "none":
+      b[:out_dim] = np.asarray(B16[t], dtype=F16)
+    Y[t] = elementwise(mode, y, b)
+  return Y

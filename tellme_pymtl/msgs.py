@@ -267,3 +267,28 @@ def rms_job_msgs(cfg, X16, g16, eps=1e-5):
     out["y"] += f16_beats(cfg, y)
     out["amax"].append(mk_bits(16)(int(np.float16(amax).view(np.uint16))))
   return out
+
+
+def fuse_job_msgs(cfg, W, w_scale, X16, mode, B16=None):
+  """TLMM-FUSE job: sources cmd, x, wgt, b and the expected y beats (tellme_pymtl.fused.fuse_reference)."""
+  from . import fused, fp_prog
+  from .fuse import mk_fuse_cmd
+  X16 = np.asarray(X16, dtype=np.float16)
+  ntok, in_dim = X16.shape
+  out_dim = W.shape[0]
+  check_job(cfg, in_dim, out_dim, ntok)
+  if mode == "rope" and (cfg.Q % 2 or out_dim % 2):
+    raise MsgError(f"rope pairs elements: Q={cfg.Q} and out_dim={out_dim} must be even")
+  ty = TLMMTypes(cfg)
+  idx = nx.weight_indices(W, cfg)
+  nbo, nbi = idx.shape[:2]
+  wbeats = [wgt_beat(ty, idx[o, k]) for k in range(nbi) for o in range(nbo)]
+  Y = fused.fuse_reference(cfg, W, w_scale, X16, mode, B16)
+  out = {"cmd": [mk_fuse_cmd(cfg.dim_bits)(in_dim, out_dim, ntok, fp_prog.EW_MODES[mode], f32_bits(w_scale))],
+         "x": [], "wgt": wbeats * ntok, "b": [], "y": []}
+  for t in range(ntok):
+    out["x"] += f16_beats(cfg, X16[t])
+    if mode != "none":
+      out["b"] += f16_beats(cfg, np.asarray(B16[t], dtype=np.float16))
+    out["y"] += f16_beats(cfg, Y[t])
+  return out

@@ -52,3 +52,14 @@ def test_bench_tlmm_json(capsys, cmdline_opts):
   assert res["job_cycles"] == res["cl_schedule_cycles"]
   if res["rtl_verilator_cycles_per_s"] is not None:
     assert res["verilator_job_cycles"] == res["job_cycles"]
+
+
+def test_bench_fp_json(capsys):
+  assert main(["bench", "fp", "--json", "--quick"]) == 0
+  res = json.loads(capsys.readouterr().out)
+  for k in ("rsqrt_max_rel_err", "exp_max_rel_err", "silu_max_rel_err", "rmsnorm_max_rel_err",
+            "quantizer_elems_per_cycle", "dequantizer_elems_per_cycle", "rmsmax_elems_per_cycle",
+            "elementwise_elems_per_cycle"):
+    assert k in res
+  assert 0 < res["exp_max_rel_err"] < 1e-6 and 0 < res["rmsnorm_max_rel_err"] < 1e-3
+  assert 0 < res["elementwise_elems_per_cycle"] <= 16 and 0 < res["quantizer_elems_per_cycle"] <= 16

@@ -61,20 +61,9 @@ def test_random_verilog(data, cmdline_opts):
     run_prog(name, vals, 2, "verilog", cmdline_opts, max_delay=2, seed=1)
 
 
-def _samples(name, rng):
-  lo, hi = P.ACCURACY[name]["domain"]
-  if name in ("recip", "rsqrt"):
-    mag = np.exp(rng.uniform(np.log(lo), np.log(hi), 200000))
-    x = mag if name == "rsqrt" else mag * np.where(rng.random(mag.size) < 0.5, -1, 1)
-    x = np.concatenate([x, np.linspace(1, 4, 50001)])
-  else:
-    x = np.concatenate([np.linspace(lo, hi, 100001), rng.uniform(lo, hi, 100000), rng.uniform(-2, 2, 50000)])
-  return x.astype(np.float32)
-
-
 @pytest.mark.parametrize("name", sorted(P.PROGRAMS))
 def test_accuracy_against_float64(name):
-  err = P.max_rel_error(name, _samples(name, np.random.default_rng(7)))
+  err = P.max_rel_error(name, P.accuracy_samples(name, np.random.default_rng(7)))
   assert err <= P.ACCURACY[name]["bound"], f"{name}: max relative error {err:.3g}"
   assert err > 0          # the measurement is real: float32 results are not exact
 

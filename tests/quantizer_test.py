@@ -71,6 +71,13 @@ def test_golden_equals_bitnet_formula(vals, mul):
   assert s == s_ref and (q == q_ref).all()
 
 
+def test_all_zero_vector_matches_bitnet():
+  x = np.zeros(37, dtype=np.float16)
+  q, s = fused.quantize(x)
+  q_ref, s_ref = bitnet_reference(x)
+  assert s == s_ref == np.float32(127.0) / np.float32(1e-5) and (q == 0).all() and (q == q_ref).all()
+
+
 @st.composite
 def quant_job(draw):
   cfg = TeLLMeConfig(T=draw(st.sampled_from([1, 2, 4])), Q=draw(st.sampled_from([1, 2, 4])), acc_bits=18,

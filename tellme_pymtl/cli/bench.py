@@ -6,6 +6,8 @@
   weight beat, counted from the beats the engine actually took.
 - rtl_python_cycles_per_s / rtl_verilator_cycles_per_s: the same job simulated as Python RTL and as Verilog
   through Verilator import (simulation loop only; elaboration, translation and compilation excluded).
+`tellme bench fp [--json]`: see bench_fp.
+
 - fl_gmacs: the FL engine's kernel (golden table-lookup TLMM) on a full-size BitNet 0.73B FFN up-projection
   (4096 x 1536, one token); fl_blas_gmacs: the exact integer product through float32 BLAS, same shape.
 """
@@ -78,10 +80,46 @@ def bench_tlmm(quick=False):
 
 
 def run_bench(args):
-  res = bench_tlmm(quick=args.quick)
+  res = {"tlmm": bench_tlmm, "fp": bench_fp}[args.what](quick=args.quick)
   if args.json:
     print(json.dumps(res))
   else:
     for k, v in res.items():
       print(f"{k:32s} {v}")
   return 0
+
+
+def bench_fp(quick=False):
+  """`tellme bench fp`: accuracy of the non-linear functions and RMSNorm against float64, and each fused unit's
+  throughput in elements per cycle, simulated with the CL models (cycle-equal to the RTL, by test) at the paper
+  configuration on BitNet 0.73B shapes."""
+  from .. import fp_prog, fused
+  from .levels import MODELS
+  rng = np.random.default_rng(7)
+  res = {"config": "paper"}
+  for name in ("exp", "recip", "rsqrt", "silu"):
+    res[f"{name}_max_rel_err"] = fp_prog.max_rel_error(name, fp_prog.accuracy_samples(name, rng))
+    res[f"{name}_domain"] = list(fp_prog.ACCURACY[name]["domain"])
+    res[f"{name}_latency_cycles"] = len(fp_prog.PROGRAMS[name])
+  res["rmsnorm_max_rel_err"] = fused.rmsnorm_max_rel_error(rng, 1536, 16, trials=5 if quick else 20)
+  res["elementwise_latency_cycles"] = len(fp_prog.EW_PROGRAM)
+
+  cfg = get_config("paper")
+  n, ntok = (256, 2) if quick else (1536, 4)
+  X = np.clip(rng.standard_normal((ntok, n)) * 2, -65504, 65504).astype(np.float16)
+  g = (1 + 0.1 * rng.standard_normal(n)).astype(np.float16)
+  units = {
+    "quantizer": ("Quantizer", mg.quant_job_msgs(cfg, X), ("cmd", "x"), ("scale", "act")),
+    "rmsmax": ("RMSMax", mg.rms_job_msgs(cfg, X, g), ("cmd", "x", "g"), ("y", "amax")),
+    "dequantizer": ("Dequantizer", mg.deq_job_msgs(cfg, rng.integers(-5000, 5000, (ntok, n)), np.float32(0.7),
+                                                   rng.uniform(1, 100, ntok).astype(np.float32)),
+                    ("cmd", "scale", "acc"), ("y",)),
+    "elementwise": ("Elementwise", mg.ew_job_msgs(cfg, "mult_silu", X, X), ("cmd", "a", "b"), ("y",)),
+  }
+  for key, (comp, m, srcs, snks) in units.items():
+    th = TestHarness(MODELS[comp]["cl"](cfg), {k: m[k] for k in srcs}, {k: m[k] for k in snks})
+    with build_dir("bench"):
+      r = simulate(th)
+    res[f"{key}_elems_per_cycle"] = round(n * ntok / (r["cycles"] - th.srcs["cmd"].fires[0]), 3)
+  res["workload"] = {"n": n, "tokens": ntok, "lanes_Q": cfg.Q, "quantizer_lanes": cfg.q_lanes}
+  return res

@@ -3,14 +3,34 @@ import contextlib
 import os
 import shutil
 
+from cl_models.DequantizerCL import DequantizerCL
+from cl_models.ElementwiseCL import ElementwiseCL
+from cl_models.QuantizerCL import QuantizerCL
+from cl_models.RMSMaxCL import RMSMaxCL
 from cl_models.TLMMEngineCL import TLMMEngineCL
+from cl_models.TLMMFuseCL import TLMMFuseCL
+from fl_models.DequantizerFL import DequantizerFL
+from fl_models.ElementwiseFL import ElementwiseFL
+from fl_models.QuantizerFL import QuantizerFL
+from fl_models.RMSMaxFL import RMSMaxFL
 from fl_models.TLMMEngineFL import TLMMEngineFL
+from fl_models.TLMMFuseFL import TLMMFuseFL
+from rtl_models.DequantizerRTL import DequantizerRTL
+from rtl_models.ElementwiseRTL import ElementwiseRTL
+from rtl_models.QuantizerRTL import QuantizerRTL
+from rtl_models.RMSMaxRTL import RMSMaxRTL
 from rtl_models.TLMMEngineRTL import TLMMEngineRTL
+from rtl_models.TLMMFuseRTL import TLMMFuseRTL
 
 LEVELS = ("fl", "cl", "rtl", "verilog")
 
 MODELS = {
   "TLMMEngine": {"fl": TLMMEngineFL, "cl": TLMMEngineCL, "rtl": TLMMEngineRTL, "verilog": TLMMEngineRTL},
+  "Quantizer": {"fl": QuantizerFL, "cl": QuantizerCL, "rtl": QuantizerRTL, "verilog": QuantizerRTL},
+  "Dequantizer": {"fl": DequantizerFL, "cl": DequantizerCL, "rtl": DequantizerRTL, "verilog": DequantizerRTL},
+  "RMSMax": {"fl": RMSMaxFL, "cl": RMSMaxCL, "rtl": RMSMaxRTL, "verilog": RMSMaxRTL},
+  "Elementwise": {"fl": ElementwiseFL, "cl": ElementwiseCL, "rtl": ElementwiseRTL, "verilog": ElementwiseRTL},
+  "TLMMFuse": {"fl": TLMMFuseFL, "cl": TLMMFuseCL, "rtl": TLMMFuseRTL, "verilog": TLMMFuseRTL},
 }
 
 
