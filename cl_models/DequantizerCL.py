@@ -7,7 +7,6 @@ from pymtl3 import Component, mk_bits, update, update_ff
 
 from tellme_pymtl import fp, fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 IDLE, WAITS, DIV, STREAM = range(4)
 DIV_CYCLES = 26
@@ -17,10 +16,7 @@ class DequantizerCL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    s.cmd = RecvIfcRTL(mg.mk_deq_cmd(cfg.dim_bits))
-    s.scale = RecvIfcRTL(mk_bits(32))
-    s.acc = VecRecvIfcRTL(mk_bits(cfg.acc_bits), cfg.Q)
-    s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+    mg.deq_ports(s, cfg)
     s.phase, s.y_val, s.ymsg = IDLE, False, None
     s.c, s.wscale, s.n, s.ntok, s.tok, s.e, s.div_cnt = None, None, 0, 0, 0, 0, 0
 

@@ -4,12 +4,11 @@ of len(element-wise program) slots that advances like FPProgRTL's (all slots shi
 taken). Values from tellme_pymtl.fused.elementwise.
 """
 import numpy as np
-from pymtl3 import Component, mk_bits, update, update_ff
+from pymtl3 import Component, update, update_ff
 
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 
 
@@ -17,10 +16,7 @@ class ElementwiseCL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    s.cmd = RecvIfcRTL(mg.mk_ew_cmd(cfg.dim_bits))
-    s.a = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.b = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+    mg.ew_ports(s, cfg)
     s.S = len(P.EW_PROGRAM)
     s.slots = [None] * s.S
     s.active, s.mode, s.n, s.ntok, s.tok, s.e = False, 0, 0, 0, 0, 0
@@ -29,7 +25,6 @@ class ElementwiseCL(Component):
     def up_cl_comb():
       adv = s.slots[-1] is None or bool(s.y.rdy)
       ub = s.mode != 0
-      ok = s.active and bool(s.a.val) and (bool(s.b.val) or not ub)
       s.cmd.rdy @= not s.active
       s.a.rdy @= s.active and adv and (bool(s.b.val) or not ub)
       s.b.rdy @= s.active and ub and adv and bool(s.a.val)

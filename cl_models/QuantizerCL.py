@@ -9,7 +9,6 @@ from pymtl3 import Component, mk_bits, update, update_ff
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
 from tellme_pymtl import numerics as nx
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 IDLE, LOAD, DIV, SCALE, QUANT, DRAIN = range(6)
 DIV_CYCLES = 26
@@ -28,10 +27,7 @@ class QuantizerCL(Component):
   def construct(s, cfg):
     s.cfg = cfg
     s.ty = mg.TLMMTypes(cfg)
-    s.cmd = RecvIfcRTL(mg.mk_vec_cmd(cfg.dim_bits))
-    s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.scale = SendIfcRTL(mk_bits(32))
-    s.act = VecSendIfcRTL(s.ty.ActType, cfg.T)
+    mg.quant_ports(s, cfg)
     s.nch = cfg.block_in // cfg.q_lanes
     s.reset_state()
 

@@ -9,7 +9,6 @@ from pymtl3 import Component, mk_bits, update, update_ff
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 IDLE, LOAD, COMB, MEAN, RSQ, NORM, AOUT = range(7)
 RSQ_LATENCY = len(P.PROGRAMS["rsqrt"])
@@ -19,11 +18,7 @@ class RMSMaxCL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    s.cmd = RecvIfcRTL(mg.mk_rms_cmd(cfg.dim_bits))
-    s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.g = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
-    s.amax = SendIfcRTL(mk_bits(16))
+    mg.rms_ports(s, cfg)
     s.phase, s.y_val, s.ymsg, s.amsg = IDLE, False, None, None
     s.n = s.ntok = s.tok = s.cnt = s.nb = s.k = 0
     s.inv_n = s.eps = None

@@ -2,21 +2,18 @@
 from collections import deque
 
 import numpy as np
-from pymtl3 import Component, mk_bits, update_ff
+from pymtl3 import Component, update_ff
 
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
+from tellme_pymtl.flstream import sent
 
 
 class DequantizerFL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    s.cmd = RecvIfcRTL(mg.mk_deq_cmd(cfg.dim_bits))
-    s.scale = RecvIfcRTL(mk_bits(32))
-    s.acc = VecRecvIfcRTL(mk_bits(cfg.acc_bits), cfg.Q)
-    s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+    mg.deq_ports(s, cfg)
     s.cmd.rdy //= 1
     s.scale.rdy //= 1
     s.acc.rdy //= 1
@@ -31,12 +28,10 @@ class DequantizerFL(Component):
         s.y.val <<= 0
         return
       s.collect()
+      s.y.val <<= len(s.yq) > 0
       if s.yq:
-        s.y.val <<= 1
-        for q in range(cfg.Q):
-          s.y.msg[q] <<= s.yq[0][q]
-      else:
-        s.y.val <<= 0
+        for i in range(cfg.Q):
+          s.y.msg[i] <<= s.yq[0][i]
 
   def collect(s):
     cfg = s.cfg
@@ -46,8 +41,7 @@ class DequantizerFL(Component):
       s.scales.append(np.uint32(int(s.scale.msg)).view(np.float32))
     if s.acc.val:
       s.accs.append(mg.out_beat_values(cfg, s.acc.msg))
-    if s.y.val & s.y.rdy:
-      s.yq.popleft()
+    sent(s.y, s.yq)
     if s.jobs and s.scales:
       n, ntok, ws = s.jobs[0]
       nb = -(-n // cfg.Q)

@@ -2,21 +2,18 @@
 from collections import deque
 
 import numpy as np
-from pymtl3 import Component, mk_bits, update_ff
+from pymtl3 import Component, update_ff
 
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
+from tellme_pymtl.flstream import sent
 
 
 class ElementwiseFL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    s.cmd = RecvIfcRTL(mg.mk_ew_cmd(cfg.dim_bits))
-    s.a = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.b = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+    mg.ew_ports(s, cfg)
     s.cmd.rdy //= 1
     s.a.rdy //= 1
     s.b.rdy //= 1
@@ -31,12 +28,10 @@ class ElementwiseFL(Component):
         s.y.val <<= 0
         return
       s.collect()
+      s.y.val <<= len(s.yq) > 0
       if s.yq:
-        s.y.val <<= 1
-        for q in range(cfg.Q):
-          s.y.msg[q] <<= s.yq[0][q]
-      else:
-        s.y.val <<= 0
+        for i in range(cfg.Q):
+          s.y.msg[i] <<= s.yq[0][i]
 
   def collect(s):
     cfg = s.cfg
@@ -47,8 +42,7 @@ class ElementwiseFL(Component):
       s.aq.append(mg.beat_f16(s.a.msg))
     if s.b.val:
       s.bq.append(mg.beat_f16(s.b.msg))
-    if s.y.val & s.y.rdy:
-      s.yq.popleft()
+    sent(s.y, s.yq)
     while s.jobs and s.aq:
       mode = s.jobs[0][0]
       if mode != 0 and not s.bq:

@@ -10,7 +10,7 @@ from pymtl3 import Component, mk_bits, update_ff
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
 from tellme_pymtl import numerics as nx
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
+from tellme_pymtl.flstream import sent
 
 
 class QuantizerFL(Component):
@@ -18,10 +18,7 @@ class QuantizerFL(Component):
   def construct(s, cfg):
     s.cfg = cfg
     s.ty = mg.TLMMTypes(cfg)
-    s.cmd = RecvIfcRTL(mg.mk_vec_cmd(cfg.dim_bits))
-    s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.scale = SendIfcRTL(mk_bits(32))
-    s.act = VecSendIfcRTL(s.ty.ActType, cfg.T)
+    mg.quant_ports(s, cfg)
     s.cmd.rdy //= 1
     s.x.rdy //= 1
     s.jobs, s.beats, s.scq, s.actq = deque(), [], deque(), deque()
@@ -36,17 +33,13 @@ class QuantizerFL(Component):
         s.act.val <<= 0
         return
       s.collect()
+      s.scale.val <<= len(s.scq) > 0
       if s.scq:
-        s.scale.val <<= 1
         s.scale.msg <<= s.scq[0]
-      else:
-        s.scale.val <<= 0
+      s.act.val <<= len(s.actq) > 0
       if s.actq:
-        s.act.val <<= 1
-        for t in range(cfg.T):
-          s.act.msg[t] <<= s.actq[0][t]
-      else:
-        s.act.val <<= 0
+        for i in range(cfg.T):
+          s.act.msg[i] <<= s.actq[0][i]
 
   def collect(s):
     cfg = s.cfg
@@ -54,10 +47,8 @@ class QuantizerFL(Component):
       s.jobs.append((int(s.cmd.msg.n), int(s.cmd.msg.ntokens)))
     if s.x.val:
       s.beats.append([int(v) for v in s.x.msg])
-    if s.scale.val & s.scale.rdy:
-      s.scq.popleft()
-    if s.act.val & s.act.rdy:
-      s.actq.popleft()
+    sent(s.scale, s.scq)
+    sent(s.act, s.actq)
     if s.jobs:
       n, ntok = s.jobs[0]
       nb = -(-n // cfg.Q)

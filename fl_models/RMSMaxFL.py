@@ -6,18 +6,14 @@ from pymtl3 import Component, mk_bits, update_ff
 
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
+from tellme_pymtl.flstream import sent
 
 
 class RMSMaxFL(Component):
 
   def construct(s, cfg):
     s.cfg = cfg
-    s.cmd = RecvIfcRTL(mg.mk_rms_cmd(cfg.dim_bits))
-    s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.g = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-    s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
-    s.amax = SendIfcRTL(mk_bits(16))
+    mg.rms_ports(s, cfg)
     s.cmd.rdy //= 1
     s.x.rdy //= 1
     s.g.rdy //= 1
@@ -33,17 +29,13 @@ class RMSMaxFL(Component):
         s.amax.val <<= 0
         return
       s.collect()
+      s.y.val <<= len(s.yq) > 0
       if s.yq:
-        s.y.val <<= 1
-        for q in range(cfg.Q):
-          s.y.msg[q] <<= s.yq[0][q]
-      else:
-        s.y.val <<= 0
+        for i in range(cfg.Q):
+          s.y.msg[i] <<= s.yq[0][i]
+      s.amax.val <<= len(s.aq) > 0
       if s.aq:
-        s.amax.val <<= 1
         s.amax.msg <<= s.aq[0]
-      else:
-        s.amax.val <<= 0
 
   def collect(s):
     cfg = s.cfg
@@ -55,10 +47,8 @@ class RMSMaxFL(Component):
       s.xs.append(mg.beat_f16(s.x.msg))
     if s.g.val:
       s.gs.append(mg.beat_f16(s.g.msg))
-    if s.y.val & s.y.rdy:
-      s.yq.popleft()
-    if s.amax.val & s.amax.rdy:
-      s.aq.popleft()
+    sent(s.y, s.yq)
+    sent(s.amax, s.aq)
     if s.jobs:
       n, ntok, inv_n, eps = s.jobs[0]
       nb = -(-n // cfg.Q)

@@ -13,6 +13,7 @@ from pymtl3 import Component, update_ff
 
 from tellme_pymtl import msgs as mg
 from tellme_pymtl import numerics as nx
+from tellme_pymtl.flstream import sent
 
 
 class TLMMEngineFL(Component):
@@ -41,12 +42,10 @@ class TLMMEngineFL(Component):
         return
       s.collect()
       s.compute()
+      s.out.val <<= len(s.outq) > 0
       if s.outq:
-        s.out.val <<= 1
-        for q in range(cfg.Q):
-          s.out.msg[q] <<= s.outq[0][q]
-      else:
-        s.out.val <<= 0
+        for i in range(cfg.Q):
+          s.out.msg[i] <<= s.outq[0][i]
 
   def collect(s):
     if s.cmd.val:
@@ -56,8 +55,7 @@ class TLMMEngineFL(Component):
       s.acts.append(mg.act_beat_values(s.cfg, s.act.msg))
     if s.wgt.val:
       s.wgts.append(mg.wgt_beat_values(s.cfg, s.wgt.msg))
-    if s.out.val & s.out.rdy:
-      s.outq.popleft()
+    sent(s.out, s.outq)
 
   def compute(s):
     """Compute the next token of the current job once all of its input beats have arrived."""

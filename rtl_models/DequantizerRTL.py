@@ -13,8 +13,7 @@ Golden: tellme_pymtl.fused.dequantize.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
-from tellme_pymtl.msgs import mk_deq_cmd
+from tellme_pymtl.msgs import deq_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
@@ -31,10 +30,7 @@ class DequantizerRTL(Component):
     KB = DB + 1
     B16, B32, BK = mk_bits(16), mk_bits(32), mk_bits(KB)
 
-    s.cmd = RecvIfcRTL(mk_deq_cmd(DB))
-    s.scale = RecvIfcRTL(B32)
-    s.acc = VecRecvIfcRTL(mk_bits(CB), Q)
-    s.y = VecSendIfcRTL(B16, Q)
+    deq_ports(s, cfg)
 
     s.phase = Wire(mk_bits(2))
     s.n = Wire(BK)

@@ -16,8 +16,7 @@ so Q is even for it. One beat per cycle; latency len(program) cycles. Golden: te
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
 from tellme_pymtl import fp_prog as P
-from tellme_pymtl.ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
-from tellme_pymtl.msgs import mk_ew_cmd
+from tellme_pymtl.msgs import ew_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .FPConvRTL import FPConvRTL
 from .FPProgRTL import FPProgRTL
@@ -28,13 +27,10 @@ class ElementwiseRTL(Component):
   def construct(s, cfg):
     Q, DB = cfg.Q, cfg.dim_bits
     KB = DB + 1
-    B16, B32, BK = mk_bits(16), mk_bits(32), mk_bits(KB)
+    B32, BK = mk_bits(32), mk_bits(KB)
     prog = P.EW_PROGRAM
 
-    s.cmd = RecvIfcRTL(mk_ew_cmd(DB))
-    s.a = VecRecvIfcRTL(B16, Q)
-    s.b = VecRecvIfcRTL(B16, Q)
-    s.y = VecSendIfcRTL(B16, Q)
+    ew_ports(s, cfg)
 
     s.active = Wire()
     s.mode = Wire(mk_bits(3))

@@ -6,7 +6,7 @@ FPConvRTL: conversion between IEEE 754 formats (binary16 <-> binary32), round to
 Widening is exact (binary16 subnormals become binary32 normals); narrowing rounds, makes subnormals and
 overflows to ±inf. Infinities keep their sign, NaN becomes the canonical quiet NaN of the output format.
 """
-from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
+from pymtl3 import Component, InPort, OutPort, concat, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
 from .FPRoundPackRTL import FPRoundPackRTL

@@ -2,7 +2,7 @@
 IntToFPRTL: signed N-bit integer -> IEEE 754 binary (round to nearest even), combinational.
 Exact whenever the magnitude fits the significand (N <= M+1, or small values).
 """
-from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update
+from pymtl3 import Component, InPort, OutPort, mk_bits, update
 
 from tellme_pymtl.verilog_names import set_module_name
 from .FPRoundPackRTL import FPRoundPackRTL

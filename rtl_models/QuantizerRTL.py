@@ -14,10 +14,9 @@ Per token (tellme_pymtl.fused.quantize is the golden function):
   QUANT  Lq = gcd(Q, G*T) elements per cycle: q = clamp(rint(binary32(x) * s), -128, 127) into the block
          register; a full block leaves on `act` while the next one fills (no bubble unless act stalls)
 """
-from pymtl3 import Bits1, Component, InPort, OutPort, Wire, concat, mk_bits, update, update_ff, zext
+from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
-from tellme_pymtl.msgs import mk_vec_cmd
+from tellme_pymtl.msgs import quant_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
@@ -43,10 +42,7 @@ class QuantizerRTL(Component):
     KB = DB + 1
     B16, B32, BK = mk_bits(16), mk_bits(32), mk_bits(KB)
 
-    s.cmd = RecvIfcRTL(mk_vec_cmd(DB))
-    s.x = VecRecvIfcRTL(B16, Q)
-    s.scale = SendIfcRTL(B32)
-    s.act = VecSendIfcRTL(mk_bits(G * AB), T)
+    quant_ports(s, cfg)
 
     # control state
     s.phase = Wire(mk_bits(3))

@@ -16,8 +16,7 @@ AOUT. Golden: tellme_pymtl.fused.rms_max.
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
 from tellme_pymtl import fp_prog as P
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
-from tellme_pymtl.msgs import mk_rms_cmd
+from tellme_pymtl.msgs import rms_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
@@ -38,11 +37,7 @@ class RMSMaxRTL(Component):
     JW = max(1, (Q - 1).bit_length())   # lane index 0 .. Q-1
     B16, B32, BK = mk_bits(16), mk_bits(32), mk_bits(KB)
 
-    s.cmd = RecvIfcRTL(mk_rms_cmd(DB))
-    s.x = VecRecvIfcRTL(B16, Q)
-    s.g = VecRecvIfcRTL(B16, Q)
-    s.y = VecSendIfcRTL(B16, Q)
-    s.amax = SendIfcRTL(B16)
+    rms_ports(s, cfg)
 
     s.phase = Wire(mk_bits(3))
     s.n = Wire(BK)

@@ -14,7 +14,7 @@ Inside: x -> quantizer -> act -> engine -> out -> dequantizer.acc; quantizer.sca
 dequantizer.scale (so the next token's scale does not wait for this token's outputs); dequantizer.y ->
 element-wise.a. CmdFanout hands the command to each unit, which takes it when idle.
 """
-from pymtl3 import Component, InPort, OutPort, Wire, connect, mk_bits, mk_bitstruct, update, update_ff
+from pymtl3 import Component, Wire, connect, mk_bits, mk_bitstruct, update, update_ff
 from pymtl3.stdlib.stream import NormalQueueRTL
 
 from .ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL

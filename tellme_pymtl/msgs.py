@@ -17,7 +17,7 @@ import numpy as np
 from pymtl3 import mk_bits, mk_bitstruct
 
 from . import numerics as nx
-from .ifcs import RecvIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
+from .ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
 
 
 class MsgError(ValueError):
@@ -292,3 +292,34 @@ def fuse_job_msgs(cfg, W, w_scale, X16, mode, B16=None):
       out["b"] += f16_beats(cfg, np.asarray(B16[t], dtype=np.float16))
     out["y"] += f16_beats(cfg, Y[t])
   return out
+
+
+# Port declarations of the vector units, shared by their FL, CL and RTL models -----------------------------------
+
+def quant_ports(s, cfg):
+  s.cmd = RecvIfcRTL(mk_vec_cmd(cfg.dim_bits))
+  s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.scale = SendIfcRTL(mk_bits(32))
+  s.act = VecSendIfcRTL(TLMMTypes(cfg).ActType, cfg.T)
+
+
+def deq_ports(s, cfg):
+  s.cmd = RecvIfcRTL(mk_deq_cmd(cfg.dim_bits))
+  s.scale = RecvIfcRTL(mk_bits(32))
+  s.acc = VecRecvIfcRTL(mk_bits(cfg.acc_bits), cfg.Q)
+  s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+
+
+def rms_ports(s, cfg):
+  s.cmd = RecvIfcRTL(mk_rms_cmd(cfg.dim_bits))
+  s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.g = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+  s.amax = SendIfcRTL(mk_bits(16))
+
+
+def ew_ports(s, cfg):
+  s.cmd = RecvIfcRTL(mk_ew_cmd(cfg.dim_bits))
+  s.a = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.b = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)

@@ -1,6 +1,5 @@
 """The translated RTL passes `verilator --lint-only -Wall` with only the documented waivers
 (translate/lint_waivers.vlt). Runs with --test-verilog (it needs Verilator)."""
-import os
 import re
 
 import pytest
