@@ -37,10 +37,20 @@ class TeLLMeConfig:
   dim_bits: int = 16        # width of the dimension fields in commands
   clock_mhz: float = 250.0  # accelerator clock
   ddr_gbps: float = 17.1    # practical DDR bandwidth in GB/s (10^9 bytes/s)
+  ddr_ports: int = 3         # AXI HP ports
+  port_bits: int = 256       # data width of one port
+  burst_len: int = 16        # words per DDR read burst
+  max_outstanding: int = 16  # bursts in flight
+  ddr_latency: int = 60      # accelerator cycles from a read request to its first word
+  uram_bits: int = 72        # UltraRAM block width
+  uram_depth: int = 4096     # UltraRAM block depth
+  wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer
   name: str = "custom"
 
   def __post_init__(s):
-    for f in ("G", "T", "Q", "act_bits", "entry_bits", "acc_bits", "max_in_dim", "max_out_dim", "dim_bits"):
+    for f in ("G", "T", "Q", "act_bits", "entry_bits", "acc_bits", "max_in_dim", "max_out_dim", "dim_bits",
+              "ddr_ports", "port_bits", "burst_len", "max_outstanding", "ddr_latency", "uram_bits", "uram_depth",
+              "wbuf_half_beats"):
       v = getattr(s, f)
       if not isinstance(v, int) or isinstance(v, bool):
         raise ConfigError(f"config field {f} must be an integer, got {v!r}")
@@ -68,6 +78,12 @@ class TeLLMeConfig:
         f"{s.pad_in(s.max_in_dim)}")
     if s.pad_out(s.max_out_dim) + s.Q >= (1 << s.dim_bits):
       raise ConfigError(f"config field dim_bits={s.dim_bits} cannot count to max_out_dim={s.max_out_dim}")
+    if s.T * s.idx_bits > 1023:
+      raise ConfigError(f"config field T={s.T}: a lane's index vector of {s.T * s.idx_bits} bits exceeds 1023")
+    if s.word_bits > 1023:
+      raise ConfigError(f"config fields ddr_ports x port_bits = {s.word_bits} bits exceed a 1023-bit word")
+    if s.burst_len > 255:
+      raise ConfigError(f"config field burst_len={s.burst_len} exceeds 255 words")
     if not (s.clock_mhz > 0 and math.isfinite(s.clock_mhz)):
       raise ConfigError(f"config field clock_mhz must be a positive number, got {s.clock_mhz!r}")
     if not (s.ddr_gbps > 0 and math.isfinite(s.ddr_gbps)):
@@ -125,7 +141,32 @@ class TeLLMeConfig:
 
   @property
   def ddr_bytes_per_cycle(s):
+    """Modeled peak DDR bandwidth in bytes per accelerator cycle."""
     return s.ddr_gbps * 1e3 / s.clock_mhz
+
+  @property
+  def word_bits(s):
+    """One DDR word: all AXI ports side by side (3 x 256 = 768 bits)."""
+    return s.ddr_ports * s.port_bits
+
+  @property
+  def beat_bits(s):
+    """Bits of one weight beat: Q lanes of T indices."""
+    return s.Q * s.T * s.idx_bits
+
+  @property
+  def words_per_beat(s):
+    return -(-s.beat_bits // s.word_bits)
+
+  @property
+  def uram_width_blocks(s):
+    """UltraRAMs cascaded side by side for one lane's index vector (2 for 140 bits)."""
+    return -(-(s.T * s.idx_bits) // s.uram_bits)
+
+  @property
+  def uram_blocks(s):
+    """The weight buffer's UltraRAM count: Q lanes x width blocks x depth blocks for the two halves."""
+    return s.Q * s.uram_width_blocks * -(-(2 * s.wbuf_half_beats) // s.uram_depth)
 
   def pad_in(s, n):
     return -(-n // s.block_in) * s.block_in
@@ -148,7 +189,9 @@ CONFIGS = {
   # The paper's TLMM engine: T=28 tables x Q=16 lanes, 24-bit accumulators, shapes of BitNet 0.73B.
   "paper": TeLLMeConfig(name="paper"),
   # A small engine for fast tests and demos: same numerics, fewer tables and lanes.
-  "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, name="small"),
+  "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, port_bits=4, burst_len=4,
+                        max_outstanding=4, ddr_latency=6, uram_bits=8, uram_depth=16, wbuf_half_beats=8, ddr_gbps=0.25,
+                        name="small"),
   # Accumulators sized exactly for max_in_dim: the overflow boundary test runs here.
   "tight": TeLLMeConfig(T=2, Q=2, acc_bits=14, max_in_dim=60, max_out_dim=16, name="tight"),
 }

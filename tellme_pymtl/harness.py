@@ -163,10 +163,18 @@ class TestHarness(Component):
   """Sources drive the DUT's input streams, sinks check its output streams, all named after the DUT's ports.
 
   sources / sinks: {port name: list of messages (a list of n values per message for a vector stream)}.
-  delays: max random delay before each message (0: none); seed: the stall pattern."""
+  delays: max random delay before each message (0: none); seed: the stall pattern.
+  mems: {prefix: memory model} attached to the DUT's <prefix>_req and <prefix>_resp streams."""
 
-  def construct(s, dut, sources, sinks, max_delay=0, seed=0):
+  def construct(s, dut, sources, sinks, max_delay=0, seed=0, mems=None):
     s.dut = dut
+    # memories (e.g. tellme_pymtl.ddr.DDRModel) on the DUT's <prefix>_req / <prefix>_resp ports
+    s.mems = {}
+    for prefix, mem in sorted((mems or {}).items()):
+      setattr(s, f"mem_{prefix}", mem)
+      s.mems[prefix] = mem
+      s.connect_ifc(getattr(dut, f"{prefix}_req"), mem.req)
+      s.connect_ifc(mem.resp, getattr(dut, f"{prefix}_resp"))
     s.srcs = {}
     s.snks = {}
     for i, (name, msgs) in enumerate(sorted(sources.items())):

@@ -53,6 +53,11 @@ def mk_rms_cmd(dim_bits):
   return mk_bitstruct(f"RmsCmd_{dim_bits}", {"n": BD, "ntokens": BD, "inv_n": mk_bits(32), "eps": mk_bits(32)})
 
 
+def mk_stream_cmd():
+  """Weight streamer / buffer command: base word address, beats per pass, passes (one per token)."""
+  return mk_bitstruct("WStreamCmd", {"base": mk_bits(32), "nbeats": mk_bits(32), "passes": mk_bits(16)})
+
+
 class TLMMTypes:
   """The engine's stream types for one configuration."""
 
@@ -323,3 +328,28 @@ def ew_ports(s, cfg):
   s.a = VecRecvIfcRTL(mk_bits(16), cfg.Q)
   s.b = VecRecvIfcRTL(mk_bits(16), cfg.Q)
   s.y = VecSendIfcRTL(mk_bits(16), cfg.Q)
+
+
+def wstream_ports(s, cfg):
+  """Weight streamer: cmd, DDR request/response, beats out (Q lanes of T indices)."""
+  from .ddr import mk_mem_req
+  s.cmd = RecvIfcRTL(mk_stream_cmd())
+  s.mem_req = SendIfcRTL(mk_mem_req())
+  s.mem_resp = RecvIfcRTL(mk_bits(cfg.word_bits))
+  s.out = VecSendIfcRTL(TLMMTypes(cfg).WgtType, cfg.Q)
+
+
+def wbuf_ports(s, cfg):
+  """Weight buffer: cmd, beats in from the streamer, beats out to the TLMM engine."""
+  ty = TLMMTypes(cfg)
+  s.cmd = RecvIfcRTL(mk_stream_cmd())
+  s.in_ = VecRecvIfcRTL(ty.WgtType, cfg.Q)
+  s.out = VecSendIfcRTL(ty.WgtType, cfg.Q)
+
+
+def wgt_beats_of(cfg, W, passes=1):
+  """The engine's weight beats of W (Q-message lists), repeated once per pass."""
+  ty = TLMMTypes(cfg)
+  idx = nx.weight_indices(W, cfg)
+  nbo, nbi = idx.shape[:2]
+  return [wgt_beat(ty, idx[o, k]) for k in range(nbi) for o in range(nbo)] * passes
