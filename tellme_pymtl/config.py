@@ -44,7 +44,7 @@ class TeLLMeConfig:
   ddr_latency: int = 60      # accelerator cycles from a read request to its first word
   uram_bits: int = 72        # UltraRAM block width
   uram_depth: int = 4096     # UltraRAM block depth
-  wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer
+  wbuf_half_beats: int = 64    # weight beats per ping-pong half of the weight buffer
   name: str = "custom"
 
   def __post_init__(s):
@@ -82,6 +82,8 @@ class TeLLMeConfig:
       raise ConfigError(f"config field T={s.T}: a lane's index vector of {s.T * s.idx_bits} bits exceeds 1023")
     if s.word_bits > 1023:
       raise ConfigError(f"config fields ddr_ports x port_bits = {s.word_bits} bits exceed a 1023-bit word")
+    if s.uram_depth & (s.uram_depth - 1):
+      raise ConfigError(f"config field uram_depth={s.uram_depth} must be a power of two")
     if s.burst_len > 255:
       raise ConfigError(f"config field burst_len={s.burst_len} exceeds 255 words")
     if not (s.clock_mhz > 0 and math.isfinite(s.clock_mhz)):
@@ -179,7 +181,8 @@ class TeLLMeConfig:
 
   def digest(s):
     """A short stable hash of the fields that change the hardware."""
-    hw = (s.G, s.T, s.Q, s.act_bits, s.entry_bits, s.acc_bits, s.max_in_dim, s.max_out_dim, s.dim_bits)
+    hw = tuple((f.name, getattr(s, f.name)) for f in dataclasses.fields(s)
+               if f.name not in ("name", "clock_mhz", "ddr_gbps", "ddr_latency"))
     return hashlib.sha1(repr(hw).encode()).hexdigest()[:8]
 
 

@@ -8,7 +8,9 @@ sources and sinks, it is test-bench code: Python, not translated).
 Timing model: a request is accepted while fewer than max_outstanding requests are in flight; each of its
 words can be returned `latency` cycles after the request at the earliest, and the data bus delivers at most
 `bytes_per_cycle` bytes per cycle on average (a credit counter gains bytes_per_cycle each cycle, a word costs
-word_bits/8, and the credit is capped at two words, so idle time cannot be saved up beyond that). The numbers come from
+word_bits/8; the credit is capped at one word plus one cycle's bytes while a word is ready and at one word
+otherwise, so idle time and latency cannot be saved up). Over a span of S cycles the achieved rate can exceed
+the peak by at most 1/S: the first word may use one cycle of banked credit). The numbers come from
 the configuration: ddr_gbps and clock_mhz (bytes per cycle), ddr_latency, burst_len, max_outstanding.
 `words_sent` and `busy_cycles` measure the achieved bandwidth.
 """
@@ -57,7 +59,9 @@ class DDRModel(Component):
         if s.first_cycle is None:
           s.first_cycle = s.cycle
         s.last_cycle = s.cycle
-      s.credit = min(s.credit + s.bpc, 2 * s.word_bytes)
+      # credit accrues while a word is ready to go; otherwise at most one word is banked
+      head_ready = bool(s.words) and s.words[0][0] <= s.cycle + 1
+      s.credit = min(s.credit + s.bpc, s.word_bytes + s.bpc if head_ready else s.word_bytes)
       s.req.rdy <<= s.inflight() < s.cfg.max_outstanding
       ok = bool(s.words) and s.words[0][0] <= s.cycle + 1 and s.credit >= s.word_bytes
       s.resp.val <<= ok

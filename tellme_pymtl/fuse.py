@@ -117,3 +117,42 @@ def _vec(a, b, n):
 
 def fuse_line_trace(s):
   return f"{s.quant.line_trace()}|{s.tlmm.line_trace()}|{s.deq.line_trace()}|{s.ew.line_trace()}"
+
+
+
+# The weight path: DDR -> streamer -> buffer -> TLMM engine --------------------------------------------------
+
+def mk_wpath_cmd(dim_bits):
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"WPathCmd_{dim_bits}", {"in_dim": BD, "out_dim": BD, "ntokens": BD,
+                                               "base": mk_bits(32), "nbeats": mk_bits(32)})
+
+
+def build_wpath(s, cfg, Streamer, Buffer, Engine):
+  """W.x with W read from DDR: cmd (in_dim, out_dim, ntokens, base word, nbeats = weight beats of W), the
+  engine's act and out streams, and mem_req / mem_resp to the memory. The streamer reads W once per token."""
+  from .ddr import mk_mem_req
+  ty = TLMMTypes(cfg)
+  s.cmd = RecvIfcRTL(mk_wpath_cmd(cfg.dim_bits))
+  s.act = VecRecvIfcRTL(ty.ActType, cfg.T)
+  s.out = VecSendIfcRTL(ty.OutType, cfg.Q)
+  s.mem_req = SendIfcRTL(mk_mem_req())
+  s.mem_resp = RecvIfcRTL(mk_bits(cfg.word_bits))
+  s.fan = CmdFanout(mk_wpath_cmd(cfg.dim_bits), 3)
+  s.streamer = Streamer(cfg)
+  s.wbuf = Buffer(cfg)
+  s.tlmm = Engine(cfg)
+  connect(s.cmd, s.fan.in_)
+  _cmd(s.fan.out[0], s.streamer.cmd, {"base": "base", "nbeats": "nbeats", "passes": "ntokens"})
+  _cmd(s.fan.out[1], s.wbuf.cmd, {"base": "base", "nbeats": "nbeats", "passes": "ntokens"})
+  _cmd(s.fan.out[2], s.tlmm.cmd, {"in_dim": "in_dim", "out_dim": "out_dim", "ntokens": "ntokens"})
+  connect(s.streamer.mem_req, s.mem_req)
+  connect(s.mem_resp, s.streamer.mem_resp)
+  _vec(s.streamer.out, s.wbuf.in_, cfg.Q)
+  _vec(s.wbuf.out, s.tlmm.wgt, cfg.Q)
+  _vec(s.act, s.tlmm.act, cfg.T)
+  _vec(s.tlmm.out, s.out, cfg.Q)
+
+
+def wpath_line_trace(s):
+  return f"{s.streamer.line_trace()}|{s.wbuf.line_trace()}|{s.tlmm.line_trace()}"

@@ -224,11 +224,11 @@ def _opts(verilog, cmdline_opts):
   return opts
 
 
-def simulate(th, verilog=False, cmdline_opts=None, max_cycles=200000, line_trace=None):
+def simulate(th, verilog=False, cmdline_opts=None, max_cycles=200000, line_trace=None, on_cycle=None):
   """Elaborate, (optionally translate and import), reset and simulate until every source and sink is done.
   Returns {'cycles': the cycle the last sink message arrived (counted from the end of reset),
   'ticks': simulated cycles, 'sim_s': wall seconds of the simulation loop alone (no elaboration,
-  translation or compilation)}."""
+  translation or compilation)}. on_cycle(th, cycle), if given, is called after every cycle (a probe)."""
   opts = _opts(verilog, cmdline_opts)
   if opts.get("max_cycles"):
     max_cycles = int(opts["max_cycles"])
@@ -243,6 +243,8 @@ def simulate(th, verilog=False, cmdline_opts=None, max_cycles=200000, line_trace
       if th.sim_cycle_count() >= max_cycles:
         raise HarnessError(f"simulation did not finish in {max_cycles} cycles")
       th.sim_tick()
+      if on_cycle is not None:
+        on_cycle(th, th.sim_cycle_count())
     sim_s = time.perf_counter() - t0
     last = max([max(k.arrivals) for k in th.snks.values() if k.arrivals] + [0])
     return {"cycles": last, "ticks": th.sim_cycle_count(), "sim_s": sim_s}

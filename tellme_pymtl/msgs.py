@@ -353,3 +353,15 @@ def wgt_beats_of(cfg, W, passes=1):
   idx = nx.weight_indices(W, cfg)
   nbo, nbi = idx.shape[:2]
   return [wgt_beat(ty, idx[o, k]) for k in range(nbi) for o in range(nbo)] * passes
+
+
+def wpath_job_msgs(cfg, W, X, lead=()):
+  """Weight-path job: W packed into a DDR image after the `lead` matrices; returns the image, the command,
+  the activation beats and the expected output beats (the golden integer product)."""
+  from . import packing
+  from .fuse import mk_wpath_cmd
+  m = tlmm_job_msgs(cfg, W, X)
+  image, bases, _ = packing.pack(cfg, list(lead) + [W])
+  nbeats = (cfg.pad_out(W.shape[0]) // cfg.Q) * (cfg.pad_in(W.shape[1]) // cfg.block_in)
+  cmd = mk_wpath_cmd(cfg.dim_bits)(W.shape[1], W.shape[0], X.shape[0], bases[-1], nbeats)
+  return {"image": image, "cmd": [cmd], "act": m["act"], "out": m["out"], "nbeats": nbeats}

@@ -63,3 +63,13 @@ def test_bench_fp_json(capsys):
     assert k in res
   assert 0 < res["exp_max_rel_err"] < 1e-6 and 0 < res["rmsnorm_max_rel_err"] < 1e-3
   assert 0 < res["elementwise_elems_per_cycle"] <= 16 and 0 < res["quantizer_elems_per_cycle"] <= 16
+
+
+def test_bench_weights_json(capsys):
+  assert main(["bench", "weights", "--json", "--quick"]) == 0
+  res = json.loads(capsys.readouterr().out)
+  assert res["ddr_utilization_cl"] >= 0.9 and res["ddr_utilization_rtl"] >= 0.9
+  assert 0 < res["overlap"] <= 1
+  assert res["uram_blocks"] == 32
+  d = res["decode_workload"]
+  assert d["job_cycles"] < d["load_then_compute_cycles"]

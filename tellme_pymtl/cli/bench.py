@@ -80,7 +80,7 @@ def bench_tlmm(quick=False):
 
 
 def run_bench(args):
-  res = {"tlmm": bench_tlmm, "fp": bench_fp}[args.what](quick=args.quick)
+  res = {"tlmm": bench_tlmm, "fp": bench_fp, "weights": bench_weights}[args.what](quick=args.quick)
   if args.json:
     print(json.dumps(res))
   else:
@@ -122,4 +122,62 @@ def bench_fp(quick=False):
       r = simulate(th)
     res[f"{key}_elems_per_cycle"] = round(n * ntok / (r["cycles"] - th.srcs["cmd"].fires[0]), 3)
   res["workload"] = {"n": n, "tokens": ntok, "lanes_Q": cfg.Q, "quantizer_lanes": cfg.q_lanes}
+  return res
+
+
+def _run_wpath(level, cfg, out_dim, in_dim, ntok=1, seed=0):
+  """One weight-path job on the DDR model; returns the DDR model, job cycles and the engine's compute cycles."""
+  from ..ddr import DDRModel
+  rng = np.random.default_rng(seed)
+  W, X = nx.random_ternary(rng, (out_dim, in_dim)), nx.random_acts(rng, (ntok, in_dim))
+  m = mg.wpath_job_msgs(cfg, W, X)
+  ddr = DDRModel(cfg, m["image"])
+  th = TestHarness(MODELS["WeightPath"][level](cfg), {"cmd": m["cmd"], "act": m["act"]}, {"out": m["out"]},
+                   mems={"mem": ddr})
+  fires = []
+
+  def probe(h, cyc):
+    w = h.dut.tlmm.wgt
+    if w.val and w.rdy:
+      fires.append(cyc)
+  with build_dir("bench"):
+    r = simulate(th, on_cycle=probe, max_cycles=10 ** 7)
+  return ddr, r["cycles"] - th.srcs["cmd"].fires[0], fires, r
+
+
+def bench_weights(quick=False):
+  """`tellme bench weights`: the weight path (DDR model -> streamer -> ping-pong buffer -> TLMM) at the paper's
+  configuration (250 MHz, 17.1 GB/s, 3 x 256-bit ports, bursts of 16, 16 outstanding, 60-cycle latency).
+
+  ddr_utilization: achieved / modeled peak bandwidth over a long stream (CL, and the RTL in Python simulation).
+  overlap: in a decode-shaped job (one token through a 1536 x 1536 projection), the fraction of the shorter of
+  loading (first to last DDR word) and computing (cycles the engine takes a weight beat) that runs in parallel
+  with the other: 1.0 = fully overlapped; the reference design, which loads a layer and then computes, is 0."""
+  cfg = get_config("paper")
+  res = {"config": "paper", "ddr_gbps": cfg.ddr_gbps, "clock_mhz": cfg.clock_mhz,
+         "peak_bytes_per_cycle": round(cfg.ddr_bytes_per_cycle, 3), "words_per_beat": cfg.words_per_beat,
+         "bits_per_weight": round(cfg.words_per_beat * cfg.word_bits / (cfg.Q * cfg.T * cfg.G), 4),
+         "uram_blocks": cfg.uram_blocks}
+  shape = (256, 1536) if quick else (512, 1536)
+  for level in ("cl", "rtl"):
+    if level == "rtl" and quick:
+      shape = (64, 504)
+    ddr, cycles, fires, r = _run_wpath(level, cfg, *shape)
+    res[f"ddr_utilization_{level}"] = round(ddr.utilization(), 4)
+    res[f"job_cycles_{level}"] = cycles
+    res[f"sim_cycles_per_s_{level}"] = round(r["ticks"] / r["sim_s"], 1)
+  res["ddr_utilization"] = min(res["ddr_utilization_cl"], res["ddr_utilization_rtl"])
+  res["utilization_workload"] = list(shape)
+
+  dshape = (256, 1536) if quick else (1536, 1536)
+  ddr, cycles, fires, _ = _run_wpath("cl", cfg, *dshape)
+  lo, hi = ddr.first_cycle, ddr.last_cycle
+  t_load, t_comp = hi - lo + 1, len(fires)
+  both = sum(1 for c in fires if lo <= c <= hi)
+  res["overlap"] = round(both / min(t_load, t_comp), 4)
+  res["decode_workload"] = {"out_dim": dshape[0], "in_dim": dshape[1], "tokens": 1, "job_cycles": cycles,
+                            "load_cycles": t_load, "compute_cycles": t_comp, "overlapped_cycles": both,
+                            "load_then_compute_cycles": t_load + t_comp,
+                            "ddr_bound_cycles": round(len(fires) * cfg.words_per_beat * cfg.word_bits / 8
+                                                      / cfg.ddr_bytes_per_cycle)}
   return res

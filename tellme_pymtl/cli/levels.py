@@ -9,18 +9,27 @@ from cl_models.QuantizerCL import QuantizerCL
 from cl_models.RMSMaxCL import RMSMaxCL
 from cl_models.TLMMEngineCL import TLMMEngineCL
 from cl_models.TLMMFuseCL import TLMMFuseCL
+from cl_models.WeightBufferCL import WeightBufferCL
+from cl_models.WeightPathCL import WeightPathCL
+from cl_models.WeightStreamerCL import WeightStreamerCL
 from fl_models.DequantizerFL import DequantizerFL
 from fl_models.ElementwiseFL import ElementwiseFL
 from fl_models.QuantizerFL import QuantizerFL
 from fl_models.RMSMaxFL import RMSMaxFL
 from fl_models.TLMMEngineFL import TLMMEngineFL
 from fl_models.TLMMFuseFL import TLMMFuseFL
+from fl_models.WeightBufferFL import WeightBufferFL
+from fl_models.WeightPathFL import WeightPathFL
+from fl_models.WeightStreamerFL import WeightStreamerFL
 from rtl_models.DequantizerRTL import DequantizerRTL
 from rtl_models.ElementwiseRTL import ElementwiseRTL
 from rtl_models.QuantizerRTL import QuantizerRTL
 from rtl_models.RMSMaxRTL import RMSMaxRTL
 from rtl_models.TLMMEngineRTL import TLMMEngineRTL
 from rtl_models.TLMMFuseRTL import TLMMFuseRTL
+from rtl_models.WeightBufferRTL import WeightBufferRTL
+from rtl_models.WeightPathRTL import WeightPathRTL
+from rtl_models.WeightStreamerRTL import WeightStreamerRTL
 
 LEVELS = ("fl", "cl", "rtl", "verilog")
 
@@ -31,6 +40,10 @@ MODELS = {
   "RMSMax": {"fl": RMSMaxFL, "cl": RMSMaxCL, "rtl": RMSMaxRTL, "verilog": RMSMaxRTL},
   "Elementwise": {"fl": ElementwiseFL, "cl": ElementwiseCL, "rtl": ElementwiseRTL, "verilog": ElementwiseRTL},
   "TLMMFuse": {"fl": TLMMFuseFL, "cl": TLMMFuseCL, "rtl": TLMMFuseRTL, "verilog": TLMMFuseRTL},
+  "WeightStreamer": {"fl": WeightStreamerFL, "cl": WeightStreamerCL, "rtl": WeightStreamerRTL,
+                     "verilog": WeightStreamerRTL},
+  "WeightBuffer": {"fl": WeightBufferFL, "cl": WeightBufferCL, "rtl": WeightBufferRTL, "verilog": WeightBufferRTL},
+  "WeightPath": {"fl": WeightPathFL, "cl": WeightPathCL, "rtl": WeightPathRTL, "verilog": WeightPathRTL},
 }
 
 
