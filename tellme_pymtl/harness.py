@@ -224,11 +224,13 @@ def _opts(verilog, cmdline_opts):
   return opts
 
 
-def simulate(th, verilog=False, cmdline_opts=None, max_cycles=200000, line_trace=None, on_cycle=None):
+def simulate(th, verilog=False, cmdline_opts=None, max_cycles=200000, line_trace=None, on_cycle=None,
+             pre_cycle=None):
   """Elaborate, (optionally translate and import), reset and simulate until every source and sink is done.
   Returns {'cycles': the cycle the last sink message arrived (counted from the end of reset),
   'ticks': simulated cycles, 'sim_s': wall seconds of the simulation loop alone (no elaboration,
-  translation or compilation)}. on_cycle(th, cycle), if given, is called after every cycle (a probe)."""
+  translation or compilation)}. Probes: pre_cycle(th, cycle) sees a cycle's settled signals before its clock
+  edge, on_cycle(th, cycle) after it."""
   opts = _opts(verilog, cmdline_opts)
   if opts.get("max_cycles"):
     max_cycles = int(opts["max_cycles"])
@@ -242,6 +244,8 @@ def simulate(th, verilog=False, cmdline_opts=None, max_cycles=200000, line_trace
     while not th.done():
       if th.sim_cycle_count() >= max_cycles:
         raise HarnessError(f"simulation did not finish in {max_cycles} cycles")
+      if pre_cycle is not None:
+        pre_cycle(th, th.sim_cycle_count())
       th.sim_tick()
       if on_cycle is not None:
         on_cycle(th, th.sim_cycle_count())

@@ -9,9 +9,10 @@ is 3 words, 2304 bits, 1.71 bits per weight), least significant bits in the firs
 side within a word (port p carries bits [p*256, (p+1)*256)). Matrices follow each other; `pack` returns the
 image and each matrix's first word.
 
-Weight buffer address translation (analytic, shared with the RTL): beat i of a matrix lives in half
-(i // H) % 2 at address i % H (H = wbuf_half_beats); lane q's index vector at that address spans
-uram_width_blocks UltraRAMs side by side, in depth block address // uram_depth, row address % uram_depth.
+Weight buffer address translation (analytic, shared with the RTL): beat i of a job (i = k * nbo + o for
+output block o of input block k, the matrix once per token) lives in half h = (i // H) % 2 at buffer address
+a = h * H + i % H (H = wbuf_half_beats); lane q's index vector at a spans uram_width_blocks UltraRAMs side by
+side, in depth block a // uram_depth, row a % uram_depth.
 """
 import numpy as np
 
@@ -80,7 +81,10 @@ def unpack(cfg, image, base, shape):
 
 
 def buffer_location(cfg, i, q=0):
-  """Where beat i (and lane q) of a matrix lives in the weight buffer: (half, address, lane, depth block, row)."""
+  """Where beat i (lane q) of a job lives in the weight buffer: (half, address in the half, lane, depth block,
+  row), the depth block and row of the buffer address half * H + address."""
   H = cfg.wbuf_half_beats
-  addr = i % H
-  return (i // H) % 2, addr, q, addr // cfg.uram_depth, addr % cfg.uram_depth
+  half, addr = (i // H) % 2, i % H
+  a = half * H + addr
+  return half, addr, q, a // cfg.uram_depth, a % cfg.uram_depth
+

@@ -178,3 +178,39 @@ def test_paper_uram_count():
   cfg = get_config("paper")
   assert (cfg.uram_width_blocks, cfg.uram_blocks) == (2, 32)
   assert cfg.replace(wbuf_half_beats=2048).uram_blocks == 32 and cfg.replace(wbuf_half_beats=4096).uram_blocks == 64
+
+
+@pytest.mark.parametrize("cfg", [get_config("small"), DEEP])
+@settings(max_examples=6)
+@given(data=st.data())
+def test_buffer_never_reads_before_write(cfg, data):
+  """Probe the RTL buffer every cycle: beat i is written where packing.buffer_location says, never over a beat
+  not yet read, and every read takes a written, unread address."""
+  from tellme_pymtl.harness import simulate
+  W = nx.random_ternary(np.random.default_rng(data.draw(st.integers(0, 99))),
+                        (data.draw(st.integers(1, 30)), data.draw(st.integers(1, 50))))
+  passes = data.draw(st.integers(1, 3))
+  nbeats = (cfg.pad_out(W.shape[0]) // cfg.Q) * (cfg.pad_in(W.shape[1]) // cfg.block_in)
+  beats = mg.wgt_beats_of(cfg, W, passes)
+  th = TestHarness(WeightBufferRTL(cfg), {"cmd": [mg.mk_stream_cmd()(0, nbeats, passes)], "in_": beats},
+                   {"out": beats}, max_delay=data.draw(st.integers(0, 4)), seed=data.draw(st.integers(0, 99)))
+  state = {"held": set(), "w": 0, "r": 0}
+  H = cfg.wbuf_half_beats
+
+  def probe(h, cyc):
+    b = h.dut
+    if b.ren:                          # reads and writes of this cycle (signals before the clock edge)
+      a = int(b.ra)
+      assert a in state["held"], f"read of address {a} before it was written"
+      state["held"].discard(a)
+      state["r"] += 1
+    if b.wen:
+      a = int(b.wa)
+      half, addr, _, blk, row = packing.buffer_location(cfg, state["w"])
+      assert a == half * H + addr and int(b.wblk) == blk and int(b.wrow) == row
+      assert a not in state["held"], f"write over unread address {a}"
+      state["held"].add(a)
+      state["w"] += 1
+
+  simulate(th, pre_cycle=probe)
+  assert state["w"] == state["r"] == nbeats * passes and not state["held"]
