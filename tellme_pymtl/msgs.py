@@ -58,6 +58,15 @@ def mk_stream_cmd():
   return mk_bitstruct("WStreamCmd", {"base": mk_bits(32), "nbeats": mk_bits(32), "passes": mk_bits(16)})
 
 
+def mk_attn_cmd(dim_bits):
+  """Attention command: n (prefill rows, or decode context length), heads, kv_heads, hdim, max_ctx, and the
+  KV cache's K and V base words (decode)."""
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"AttnCmd_{dim_bits}", {"n": BD, "heads": mk_bits(8), "kv_heads": mk_bits(8),
+                                               "hdim": mk_bits(8), "max_ctx": BD, "kbase": mk_bits(32),
+                                               "vbase": mk_bits(32)})
+
+
 class TLMMTypes:
   """The engine's stream types for one configuration."""
 
@@ -365,3 +374,55 @@ def wpath_job_msgs(cfg, W, X, lead=()):
   nbeats = (cfg.pad_out(W.shape[0]) // cfg.Q) * (cfg.pad_in(W.shape[1]) // cfg.block_in)
   cmd = mk_wpath_cmd(cfg.dim_bits)(W.shape[1], W.shape[0], X.shape[0], bases[-1], nbeats)
   return {"image": image, "cmd": [cmd], "act": m["act"], "out": m["out"], "nbeats": nbeats}
+
+
+def prefill_ports(s, cfg):
+  s.cmd = RecvIfcRTL(mk_attn_cmd(cfg.dim_bits))
+  s.q = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.k = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.v = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.out = VecSendIfcRTL(mk_bits(16), cfg.Q)
+
+
+def decode_ports(s, cfg):
+  from .ddr import mk_mem_req
+  s.cmd = RecvIfcRTL(mk_attn_cmd(cfg.dim_bits))
+  s.q = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.mem_req = SendIfcRTL(mk_mem_req())
+  s.mem_resp = RecvIfcRTL(mk_bits(cfg.word_bits))
+  s.out = VecSendIfcRTL(mk_bits(16), cfg.Q)
+
+
+def head_beats(cfg, x16):
+  """[n, heads, d] float16 -> beats, position-major then head, ceil(d/Q) beats per head vector."""
+  x16 = np.asarray(x16, dtype=np.float16)
+  out = []
+  for p in range(x16.shape[0]):
+    for h in range(x16.shape[1]):
+      out += f16_beats(cfg, x16[p, h])
+  return out
+
+
+def heads_from_beats(cfg, beats, n, heads, d):
+  bpv = -(-d // cfg.Q)
+  vals = np.array([int(m) for b in beats for m in b], dtype=np.uint16).view(np.float16)
+  return vals.reshape(n, heads, bpv * cfg.Q)[:, :, :d]
+
+
+def prefill_job_msgs(cfg, q, k, v):
+  from . import attention as A
+  n, H, d = q.shape
+  A.check_shapes(q, k, v)
+  cmd = mk_attn_cmd(cfg.dim_bits)(n, H, k.shape[1], d, 0, 0, 0)
+  return {"cmd": [cmd], "q": head_beats(cfg, q), "k": head_beats(cfg, k), "v": head_beats(cfg, v),
+          "out": head_beats(cfg, A.prefill(q, k, v, cfg.Q))}
+
+
+def decode_job_msgs(cfg, q, k, v, max_ctx, fifo_depth):
+  """Decode job: K and V [n_k, Hkv, d] laid into a DDR image (the KV cache); q [1, H, d]."""
+  from . import attention as A
+  image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx)
+  H, d = q.shape[1], q.shape[2]
+  cmd = mk_attn_cmd(cfg.dim_bits)(k.shape[0], H, k.shape[1], d, max_ctx, kbase, vbase)
+  return {"image": image, "cmd": [cmd], "q": head_beats(cfg, q),
+          "out": head_beats(cfg, A.decode(q, k, v, cfg.Q, fifo_depth))}

@@ -1,0 +1,225 @@
+"""
+Golden numerics of attention (prefill and decode), in the hardware's operation order. Every level calls these.
+
+Shapes: q [n_q, H, d], k and v [n_k, Hkv, d], all float16; head h reads KV head h // (H // Hkv) (grouped-query
+attention). scale = binary32(1 / sqrt(d)).
+
+Score. s = dot(q_i, k_j) * scale in binary32, the dot product in the vector units' order: Q lane partial sums
+(lane l takes elements l, l+Q, ...; fp16 x fp16 products are exact in binary32), then the lanes added in order.
+
+Online softmax of one row over its keys in a given order (m = -inf, l = 0, o = 0 to start):
+    m' = max(m, s);  a = exp(m - m');  p = exp(s - m')
+    l = l * a + p;   o = o * a + p * v_j        (binary32, that order; exp is tellme_pymtl.fp_prog's)
+    out = fp16(o * recip(l))
+Prefill ("reversed-reordered"): row i takes keys j = i, i-1, ..., 0: causally masked keys are never computed,
+and since every row's order is its own, grouping rows into passes of N_pe and padding the prompt to a multiple
+of N_pe cannot change a result.
+Decode: the query at position t = n_k - 1; pass one takes keys 0 .. t in order, keeping m and l online and
+the scores in a FIFO (depth attn_fifo); pass two: o = sum_j exp(s_j - m) * v_j over j ascending, out = fp16(o
+* recip(l)). A context longer than the FIFO is an error (AttentionError).
+"""
+import math
+
+import numpy as np
+
+from . import fp, fp_prog
+
+F32 = np.float32
+F16 = np.float16
+NEG_INF = F32(-np.inf)
+
+
+class AttentionError(ValueError):
+  pass
+
+
+def scale_of(d):
+  return F32(1.0 / math.sqrt(d))
+
+
+def dot_f32(a16, b16, lanes):
+  """Dot products over the last axis (float16 inputs), in the lane order described above."""
+  a = np.asarray(fp.f16_to_f32(a16), dtype=F32)
+  b = np.asarray(fp.f16_to_f32(b16), dtype=F32)
+  prods = np.asarray(fp.mul(a, b), dtype=F32)
+  d = prods.shape[-1]
+  rounds = -(-d // lanes)
+  pad = np.zeros(prods.shape[:-1] + (rounds * lanes,), dtype=F32)
+  pad[..., :d] = prods
+  pad = pad.reshape(prods.shape[:-1] + (rounds, lanes))
+  ps = np.zeros(prods.shape[:-1] + (lanes,), dtype=F32)
+  for r in range(rounds):
+    ps = np.asarray(fp.add(ps, pad[..., r, :]), dtype=F32)
+  tot = ps[..., 0]
+  for l in range(1, lanes):
+    tot = np.asarray(fp.add(tot, ps[..., l]), dtype=F32)
+  return tot
+
+
+def _exp(x):
+  x = np.asarray(x, dtype=F32)
+  return fp_prog.evaluate("exp", x.ravel()).reshape(x.shape)
+
+
+def _recip(x):
+  x = np.asarray(x, dtype=F32)
+  return fp_prog.evaluate("recip", x.ravel()).reshape(x.shape)
+
+
+def online_step(m, l, o, s, v32):
+  """One key of the online softmax, vectorized over rows: m, l, s [r]; o, v32 [r, d]."""
+  m_new = np.asarray(fp.maximum(m, s), dtype=F32)
+  a = _exp(fp.sub(m, m_new))
+  p = _exp(fp.sub(s, m_new))
+  l = np.asarray(fp.add(fp.mul(l, a), p), dtype=F32)
+  o = np.asarray(fp.add(fp.mul(o, a[:, None]), fp.mul(p[:, None], v32)), dtype=F32)
+  return m_new, l, o
+
+
+def finish(o, l):
+  return np.asarray(fp.f32_to_f16(fp.mul(o, _recip(l)[:, None])), dtype=F16)
+
+
+def check_shapes(q, k, v):
+  if q.ndim != 3 or k.ndim != 3 or v.shape != k.shape:
+    raise AttentionError(f"attention wants q [n, H, d], k and v [n, Hkv, d]; got {q.shape}, {k.shape}, {v.shape}")
+  H, Hkv = q.shape[1], k.shape[1]
+  if H % Hkv:
+    raise AttentionError(f"{H} heads cannot share {Hkv} KV heads evenly")
+  if q.shape[2] != k.shape[2]:
+    raise AttentionError(f"head dims differ: q {q.shape[2]}, k {k.shape[2]}")
+
+
+def prefill(q, k, v, lanes):
+  """Causal prefill attention, rows i = 0 .. n-1 of q against keys 0 .. i. Returns float16 [n, H, d]."""
+  q, k, v = (np.asarray(x, dtype=F16) for x in (q, k, v))
+  check_shapes(q, k, v)
+  n, H, d = q.shape
+  if k.shape[0] != n:
+    raise AttentionError(f"prefill wants as many keys as queries: {k.shape[0]} vs {n}")
+  group = H // k.shape[1]
+  kh = k[:, np.arange(H) // group]                   # [n, H, d] the KV head of every head
+  vh = np.asarray(fp.f16_to_f32(v[:, np.arange(H) // group]), dtype=F32)
+  sc = scale_of(d)
+  out = np.zeros((n, H, d), dtype=F16)
+  rows = n * H
+  qf = q.reshape(rows, d)
+  m = np.full(rows, NEG_INF, dtype=F32)
+  l = np.zeros(rows, dtype=F32)
+  o = np.zeros((rows, d), dtype=F32)
+  ridx = np.repeat(np.arange(n), H)                   # query position of every row
+  hidx = np.tile(np.arange(H), n)
+  for t in range(n):                                  # step t: row i takes key j = i - t (if t <= i)
+    act = ridx >= t
+    j = ridx[act] - t
+    s = np.asarray(fp.mul(dot_f32(qf[act], kh[j, hidx[act]], lanes), sc), dtype=F32)
+    m[act], l[act], o[act] = online_step(m[act], l[act], o[act], s, vh[j, hidx[act]])
+  out = finish(o, l).reshape(n, H, d)
+  return out
+
+
+def decode(q, k, v, lanes, fifo_depth=1024):
+  """Decode attention of one query position against keys 0 .. n_k-1. q [1, H, d]. Returns float16 [1, H, d]."""
+  q, k, v = (np.asarray(x, dtype=F16) for x in (q, k, v))
+  check_shapes(q, k, v)
+  nk, H, d = k.shape[0], q.shape[1], q.shape[2]
+  if q.shape[0] != 1:
+    raise AttentionError(f"decode takes one query position, got {q.shape[0]}")
+  if nk > fifo_depth:
+    raise AttentionError(f"context of {nk} keys exceeds the decode score FIFO of {fifo_depth}")
+  group = H // k.shape[1]
+  sc = scale_of(d)
+  qf = q[0]
+  m = np.full(H, NEG_INF, dtype=F32)
+  l = np.zeros(H, dtype=F32)
+  scores = np.zeros((nk, H), dtype=F32)
+  kv = np.arange(H) // group
+  for j in range(nk):                                 # pass one: scores, running max and sum
+    s = np.asarray(fp.mul(dot_f32(qf, k[j, kv], lanes), sc), dtype=F32)
+    scores[j] = s
+    m_new = np.asarray(fp.maximum(m, s), dtype=F32)
+    a = _exp(fp.sub(m, m_new))
+    p = _exp(fp.sub(s, m_new))
+    l = np.asarray(fp.add(fp.mul(l, a), p), dtype=F32)
+    m = m_new
+  o = np.zeros((H, d), dtype=F32)
+  for j in range(nk):                                 # pass two: V streams by
+    p = _exp(fp.sub(scores[j], m))
+    o = np.asarray(fp.add(o, fp.mul(p[:, None], fp.f16_to_f32(v[j, kv]))), dtype=F32)
+  return finish(o, l)[None]
+
+
+def reference(q, k, v, causal=True, offset=0):
+  """float64 attention (row i sees keys 0 .. i + offset)."""
+  q, k, v = (np.asarray(x, dtype=np.float64) for x in (q, k, v))
+  n, H, d = q.shape
+  group = H // k.shape[1]
+  kh, vh = k[:, np.arange(H) // group], v[:, np.arange(H) // group]
+  s = np.einsum("ihd,jhd->hij", q, kh) / math.sqrt(d)
+  if causal:
+    mask = np.arange(k.shape[0])[None, :] > (np.arange(n)[:, None] + offset)
+    s = np.where(mask[None], -np.inf, s)
+  s = s - s.max(axis=-1, keepdims=True)
+  p = np.exp(s)
+  p = p / p.sum(axis=-1, keepdims=True)
+  return np.einsum("hij,jhd->ihd", p, vh)
+
+
+# Accuracy: the outputs are binary16, so the comparison with float64 is relative to the output's scale.
+# |out - ref| <= ATTN_ABS_BOUND * max|v| holds on the tests' data (binary16 rounding of the output is 2^-11
+# relative; the binary32 steps before it add a few ulps).
+ATTN_ABS_BOUND = 2.0e-3
+
+
+def max_error(out, ref, v):
+  """max |out - ref| / max |v|: the error relative to the scale of the values averaged."""
+  return float(np.max(np.abs(np.asarray(out, dtype=np.float64) - ref)) / max(float(np.max(np.abs(v))), 1e-30))
+
+
+# KV cache layout in DDR ---------------------------------------------------------------------------------------
+
+def words_per_vec(cfg, d):
+  """DDR words per FP16 head vector (96 x 16 bits = 2 words of 768)."""
+  return -(-(16 * d) // cfg.word_bits)
+
+
+def kv_address(cfg, base, d, max_ctx, kvh, pos):
+  """First word of the K (or V) vector of KV head kvh at position pos in a region starting at `base`:
+  base + (kvh * max_ctx + pos) * words_per_vec. Element e of the vector is at bits [16e, 16e+16) of its
+  words taken together (least significant word first)."""
+  return base + (kvh * max_ctx + pos) * words_per_vec(cfg, d)
+
+
+def vec_words(cfg, x16):
+  """One FP16 vector -> its DDR words (ints)."""
+  bits = np.asarray(x16, dtype=F16).view(np.uint16)
+  v = 0
+  for e in range(bits.size - 1, -1, -1):
+    v = (v << 16) | int(bits[e])
+  return [(v >> (w * cfg.word_bits)) & ((1 << cfg.word_bits) - 1) for w in range(words_per_vec(cfg, bits.size))]
+
+
+def words_vec(cfg, words, d):
+  v = 0
+  for w, x in enumerate(words):
+    v |= int(x) << (w * cfg.word_bits)
+  return np.array([(v >> (16 * e)) & 0xFFFF for e in range(d)], dtype=np.uint16).view(F16)
+
+
+def kv_image(cfg, k, v, max_ctx, image=None):
+  """Write K and V [n, Hkv, d] into a DDR image (a list, grown as needed) as one layer's cache. Returns
+  (image, kbase, vbase)."""
+  image = list(image or [])
+  n, Hkv, d = k.shape
+  if n > max_ctx:
+    raise AttentionError(f"{n} positions exceed the cache's max_ctx={max_ctx}")
+  wpv = words_per_vec(cfg, d)
+  kbase = len(image)
+  vbase = kbase + Hkv * max_ctx * wpv
+  image += [0] * (2 * Hkv * max_ctx * wpv)
+  for base, x in ((kbase, k), (vbase, v)):
+    for p in range(n):
+      for h in range(Hkv):
+        a = kv_address(cfg, base, d, max_ctx, h, p)
+        image[a:a + wpv] = vec_words(cfg, x[p, h])
+  return image, kbase, vbase

@@ -1,0 +1,109 @@
+"""
+Attention: the golden prefill and decode (tellme_pymtl.attention) against float64 attention, their invariants
+(padding, GQA, overflow-safe softmax), the KV cache layout, and the models through the shared harness
+(FL so far; the CL and RTL models join LEVELS when they land).
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from fl_models.DecodeAttentionFL import DecodeAttentionFL
+from fl_models.PrefillAttentionFL import PrefillAttentionFL
+from tellme_pymtl import attention as A
+from tellme_pymtl import msgs as mg
+from tellme_pymtl.config import get_config
+from tellme_pymtl.ddr import DDRModel
+from tellme_pymtl.harness import TestHarness, run_harness
+
+PREFILL = {"fl": PrefillAttentionFL}
+DECODE = {"fl": DecodeAttentionFL}
+LEVELS = ["fl"]
+
+
+def qkv(seed, n, H, Hkv, d, scale=1.0):
+  rng = np.random.default_rng(seed)
+  q = np.clip(rng.standard_normal((n, H, d)) * scale, -65504, 65504).astype(np.float16)
+  k = np.clip(rng.standard_normal((n, Hkv, d)) * scale, -65504, 65504).astype(np.float16)
+  v = rng.standard_normal((n, Hkv, d)).astype(np.float16)
+  return q, k, v
+
+
+@st.composite
+def attn_shape(draw, max_n=24):
+  Hkv = draw(st.integers(1, 3))
+  H = Hkv * draw(st.integers(1, 3))
+  d = draw(st.sampled_from([4, 8, 16, 24, 96]))
+  n = draw(st.integers(1, max_n))
+  scale = draw(st.sampled_from([0.1, 1.0, 8.0, 300.0]))    # 300: q.k far beyond binary16's range
+  return n, H, Hkv, d, scale, draw(st.integers(0, 10 ** 6))
+
+
+@settings(max_examples=25)
+@given(attn_shape())
+def test_prefill_accuracy_and_padding(shape):
+  n, H, Hkv, d, scale, seed = shape
+  q, k, v = qkv(seed, n, H, Hkv, d, scale)
+  out = A.prefill(q, k, v, 4)
+  assert np.isfinite(out.astype(np.float32)).all()
+  assert A.max_error(out, A.reference(q, k, v), v) <= A.ATTN_ABS_BOUND
+  # a longer prompt (padding to a multiple of N_pe) never changes the rows already there
+  q2, k2, v2 = qkv(seed + 1, n + 3, H, Hkv, d, scale)
+  q2[:n], k2[:n], v2[:n] = q, k, v
+  assert np.array_equal(A.prefill(q2, k2, v2, 4)[:n].view(np.uint16), out.view(np.uint16))
+
+
+@settings(max_examples=25)
+@given(attn_shape(max_n=40))
+def test_decode_accuracy(shape):
+  n, H, Hkv, d, scale, seed = shape
+  q, k, v = qkv(seed, n, H, Hkv, d, scale)
+  out = A.decode(q[-1:], k, v, 4)
+  assert np.isfinite(out.astype(np.float32)).all()
+  assert A.max_error(out, A.reference(q[-1:], k, v, causal=False), v) <= A.ATTN_ABS_BOUND
+
+
+def test_gqa_equals_repeated_kv():
+  q, k, v = qkv(3, 7, 6, 2, 8)
+  rep = lambda x: np.repeat(x, 3, axis=1)
+  assert np.array_equal(A.prefill(q, k, v, 4).view(np.uint16), A.prefill(q, rep(k), rep(v), 4).view(np.uint16))
+
+
+def test_decode_fifo_limit():
+  q, k, v = qkv(4, 9, 2, 1, 8)
+  with pytest.raises(A.AttentionError, match="FIFO of 8"):
+    A.decode(q[-1:], k, v, 4, fifo_depth=8)
+
+
+def test_kv_layout_round_trip():
+  cfg = get_config("paper")
+  q, k, v = qkv(5, 5, 4, 2, 96)
+  image, kb, vb = A.kv_image(cfg, k, v, max_ctx=8)
+  wpv = A.words_per_vec(cfg, 96)
+  assert wpv == 2 and vb == kb + 2 * 8 * wpv
+  for p in range(5):
+    for h in range(2):
+      a = A.kv_address(cfg, kb, 96, 8, h, p)
+      assert np.array_equal(A.words_vec(cfg, image[a:a + wpv], 96).view(np.uint16), k[p, h].view(np.uint16))
+
+
+def run_prefill(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None):
+  m = mg.prefill_job_msgs(cfg, q, k, v)
+  th = TestHarness(PREFILL[level](cfg), {x: m[x] for x in ("cmd", "q", "k", "v")}, {"out": m["out"]},
+                   max_delay=max_delay, seed=seed)
+  return run_harness(th, cmdline_opts=cmdline_opts)
+
+
+def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo=64):
+  m = mg.decode_job_msgs(cfg, q, k, v, max_ctx=k.shape[0] + 2, fifo_depth=fifo)
+  th = TestHarness(DECODE[level](cfg, fifo), {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
+                   max_delay=max_delay, seed=seed, mems={"mem": DDRModel(cfg, m["image"])})
+  return run_harness(th, cmdline_opts=cmdline_opts)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("cfgname,n,H,Hkv,d", [("small", 5, 2, 1, 8), ("paper", 9, 4, 2, 96)])
+def test_attention_models(cfgname, n, H, Hkv, d, level, cmdline_opts):
+  cfg = get_config(cfgname)
+  q, k, v = qkv(n, n, H, Hkv, d, 2.0)
+  run_prefill(level, cfg, q, k, v, 2, 1, cmdline_opts)
+  run_decode(level, cfg, q[-1:], k, v, 2, 1, cmdline_opts)
