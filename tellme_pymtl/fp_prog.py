@@ -219,6 +219,20 @@ def elementwise_program():
   return Program("elementwise", b.ops, b.nr, b.nk, y, nin=5, nkin=1)
 
 
+def combine_scale_program(lanes):
+  """The dot product's end: the lanes' partial sums added in lane order, times the scale (input lanes)."""
+  b = _Builder(nin=lanes + 1)
+  t = b.r()
+  if lanes == 1:
+    b.op("mul", t, 0, lanes)
+  else:
+    b.op("add", t, 0, 1)
+    for l in range(2, lanes):
+      b.op("add", t, t, l)
+    b.op("mul", t, t, lanes)
+  return Program(f"combine{lanes}", b.ops, b.nr, b.nk, t, nin=lanes + 1)
+
+
 PROGRAMS = {"exp": exp_program(), "recip": recip_program(), "rsqrt": rsqrt_program(), "silu": silu_program()}
 EW_PROGRAM = elementwise_program()
 

@@ -59,12 +59,23 @@ def mk_stream_cmd():
 
 
 def mk_attn_cmd(dim_bits):
-  """Attention command: n (prefill rows, or decode context length), heads, kv_heads, hdim, max_ctx, and the
-  KV cache's K and V base words (decode)."""
+  """Attention command: n (prefill rows, or decode context length), heads, kv_heads, hdim, max_ctx, the KV
+  cache's K and V base words (decode), and what the host derives: words per head vector (wpv), beats per
+  head vector (nbeats) and the binary32 scale 1/sqrt(hdim)."""
   BD = mk_bits(dim_bits)
   return mk_bitstruct(f"AttnCmd_{dim_bits}", {"n": BD, "heads": mk_bits(8), "kv_heads": mk_bits(8),
                                                "hdim": mk_bits(8), "max_ctx": BD, "kbase": mk_bits(32),
-                                               "vbase": mk_bits(32)})
+                                               "vbase": mk_bits(32), "wpv": mk_bits(8), "nbeats": mk_bits(8),
+                                               "scale": mk_bits(32)})
+
+
+def attn_cmd(cfg, n, H, Hkv, d, max_ctx=0, kbase=0, vbase=0):
+  from . import attention as A
+  if A.words_per_vec(cfg, d) > cfg.burst_len:
+    raise MsgError(f"a head vector of {d} FP16 takes {A.words_per_vec(cfg, d)} DDR words, more than a burst "
+                   f"of {cfg.burst_len}")
+  return mk_attn_cmd(cfg.dim_bits)(n, H, Hkv, d, max_ctx, kbase, vbase, A.words_per_vec(cfg, d), -(-d // cfg.Q),
+                                   f32_bits(A.scale_of(d)))
 
 
 class TLMMTypes:
@@ -413,7 +424,7 @@ def prefill_job_msgs(cfg, q, k, v):
   from . import attention as A
   n, H, d = q.shape
   A.check_shapes(q, k, v)
-  cmd = mk_attn_cmd(cfg.dim_bits)(n, H, k.shape[1], d, 0, 0, 0)
+  cmd = attn_cmd(cfg, n, H, k.shape[1], d)
   return {"cmd": [cmd], "q": head_beats(cfg, q), "k": head_beats(cfg, k), "v": head_beats(cfg, v),
           "out": head_beats(cfg, A.prefill(q, k, v, cfg.Q))}
 
@@ -423,6 +434,6 @@ def decode_job_msgs(cfg, q, k, v, max_ctx, fifo_depth):
   from . import attention as A
   image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx)
   H, d = q.shape[1], q.shape[2]
-  cmd = mk_attn_cmd(cfg.dim_bits)(k.shape[0], H, k.shape[1], d, max_ctx, kbase, vbase)
+  cmd = attn_cmd(cfg, k.shape[0], H, k.shape[1], d, max_ctx, kbase, vbase)
   return {"image": image, "cmd": [cmd], "q": head_beats(cfg, q),
           "out": head_beats(cfg, A.decode(q, k, v, cfg.Q, fifo_depth))}

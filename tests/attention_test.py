@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
+from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from fl_models.PrefillAttentionFL import PrefillAttentionFL
 from tellme_pymtl import attention as A
 from tellme_pymtl import msgs as mg
@@ -16,8 +17,9 @@ from tellme_pymtl.ddr import DDRModel
 from tellme_pymtl.harness import TestHarness, run_harness
 
 PREFILL = {"fl": PrefillAttentionFL}
-DECODE = {"fl": DecodeAttentionFL}
+DECODE = {"fl": DecodeAttentionFL, "rtl": DecodeAttentionRTL, "verilog": DecodeAttentionRTL}
 LEVELS = ["fl"]
+ATTN_SMALL = get_config("small", port_bits=64)     # 192-bit words: a head vector of <= 48 fits a burst
 
 
 def qkv(seed, n, H, Hkv, d, scale=1.0):
@@ -93,17 +95,39 @@ def run_prefill(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None):
   return run_harness(th, cmdline_opts=cmdline_opts)
 
 
-def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo=64):
+def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo=64, max_hdim=96):
   m = mg.decode_job_msgs(cfg, q, k, v, max_ctx=k.shape[0] + 2, fifo_depth=fifo)
-  th = TestHarness(DECODE[level](cfg, fifo), {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
+  dut = DECODE[level](cfg, fifo) if level == "fl" else DECODE[level](cfg, fifo, max_hdim)
+  th = TestHarness(dut, {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
                    max_delay=max_delay, seed=seed, mems={"mem": DDRModel(cfg, m["image"])})
-  return run_harness(th, cmdline_opts=cmdline_opts)
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
 
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("cfgname,n,H,Hkv,d", [("small", 5, 2, 1, 8), ("paper", 9, 4, 2, 96)])
 def test_attention_models(cfgname, n, H, Hkv, d, level, cmdline_opts):
-  cfg = get_config(cfgname)
+  cfg = ATTN_SMALL if cfgname == "small" else get_config(cfgname)
   q, k, v = qkv(n, n, H, Hkv, d, 2.0)
   run_prefill(level, cfg, q, k, v, 2, 1, cmdline_opts)
   run_decode(level, cfg, q[-1:], k, v, 2, 1, cmdline_opts)
+
+
+@pytest.mark.parametrize("level", ["rtl", "verilog"])
+@pytest.mark.parametrize("cfgname,n,H,Hkv,d,delay", [("small", 5, 2, 1, 8, 0), ("small", 7, 4, 2, 12, 3),
+                                                     ("paper", 6, 2, 1, 96, 2)])
+def test_decode_rtl(cfgname, n, H, Hkv, d, delay, level, cmdline_opts):
+  from .conftest import need_level
+  need_level(level, cmdline_opts)
+  cfg = ATTN_SMALL if cfgname == "small" else get_config(cfgname)
+  q, k, v = qkv(n + d, n, H, Hkv, d, 3.0)
+  run_decode(level, cfg, q[-1:], k, v, delay, 2, cmdline_opts, max_hdim=max(d, 16))
+
+
+@settings(max_examples=4)
+@given(attn_shape(max_n=12), st.integers(0, 3))
+def test_decode_rtl_property(shape, delay):
+  n, H, Hkv, d, scale, seed = shape
+  if d > 24:
+    d = 24
+  q, k, v = qkv(seed, n, H, Hkv, d, scale)
+  run_decode("rtl", ATTN_SMALL, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)

@@ -1,0 +1,372 @@
+"""
+DecodeAttentionRTL: decode attention of one query position over a KV cache in DDR, two passes per head.
+
+Ports (tellme_pymtl.msgs.decode_ports)
+  cmd       RecvIfcRTL(AttnCmd)        n (context length), heads, kv_heads, hdim, max_ctx, kbase, vbase, wpv
+  q         VecRecvIfcRTL(Bits16, Q)   ceil(d/Q) beats per head, head by head
+  mem_req   SendIfcRTL(MemReq)         K / V vector reads (wpv words each, tellme_pymtl.attention.kv_address)
+  mem_resp  RecvIfcRTL(Bits(word_bits))
+  out       VecSendIfcRTL(Bits16, Q)   ceil(d/Q) beats per head
+
+Per head (golden: tellme_pymtl.attention.decode):
+  QLOAD  the query's beats into registers
+  P1     K vectors stream in (requests run ahead within max_outstanding * burst_len words); per key, ceil(d/Q)
+         cycles of Q-lane multiply-accumulate, then the lane combine and scale (FP program pipeline) give s_j,
+         written to the score FIFO; m' = max(m, s_j) at once, exp(m - m') and exp(s_j - m') in the exp
+         pipeline, and l = l * a + p as they come out (the running max is never waiting on exp)
+  P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += p * v, ceil(d/Q) cycles a key
+  FIN    r = recip(l) in its pipeline; out = fp16(o * r), ceil(d/Q) beats
+The kv head of head h is h * Hkv // H, kept incrementally. Contexts beyond the FIFO depth are the host's
+error (tellme_pymtl.attention.decode raises AttentionError).
+"""
+from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
+
+from tellme_pymtl import fp_prog as P
+from tellme_pymtl.msgs import decode_ports
+from tellme_pymtl.verilog_names import set_module_name
+from .FPAddRTL import FPAddRTL
+from .FPConvRTL import FPConvRTL
+from .FPMaxRTL import FPMaxRTL
+from .FPMulRTL import FPMulRTL
+from .FPProgRTL import FPProgRTL
+from .SyncRAMRTL import SyncRAMRTL
+
+IDLE, QLOAD, P1, P1END, P2, FINR, FINO = range(7)
+
+
+class DecodeAttentionRTL(Component):
+
+  def construct(s, cfg, fifo_depth=1024, max_hdim=128):
+    Q, WB, DB = cfg.Q, cfg.word_bits, cfg.dim_bits
+    MAXB = -(-max_hdim // Q)                         # beats per head vector, at most
+    MAXW = -(-(16 * max_hdim) // WB)                 # words per head vector, at most
+    FD = fifo_depth
+    FAW = max(1, (FD - 1).bit_length())
+    BW_ = max(1, (MAXB - 1).bit_length())
+    VW = max(1, (MAXW - 1).bit_length())
+    WIN = cfg.max_outstanding * cfg.burst_len
+    FW = max(9, WIN.bit_length() + 1)
+    B16, B32 = mk_bits(16), mk_bits(32)
+    BD = mk_bits(DB)
+    decode_ports(s, cfg)
+
+    # job and head state
+    s.phase = Wire(mk_bits(3))
+    s.n = Wire(BD)
+    s.H = Wire(mk_bits(8))
+    s.Hkv = Wire(mk_bits(8))
+    s.d = Wire(mk_bits(8))
+    s.wpv = Wire(mk_bits(8))
+    s.nb = Wire(mk_bits(8))                          # beats per vector
+    s.stride = Wire(B32)                             # words per kv head region: max_ctx * wpv
+    s.kbase = Wire(B32)
+    s.vbase = Wire(B32)
+    s.scale = Wire(B32)
+    s.h = Wire(mk_bits(8))
+    s.kvh = Wire(mk_bits(8))
+    s.hacc = Wire(mk_bits(16))                       # h * Hkv
+    s.hnxt = Wire(mk_bits(16))                       # (kvh + 1) * H
+    s.qbeat = Wire(mk_bits(8))
+    # request side
+    s.raddr = Wire(B32)
+    s.rkeys = Wire(BD)                               # vectors requested
+    s.inflight = Wire(mk_bits(FW))
+    s.req_fire = Wire()
+    s.resp_fire = Wire()
+    # vector assembly and MAC
+    s.vwords = [Wire(mk_bits(WB)) for _ in range(MAXW)]
+    WIW = max(9, MAXW.bit_length())
+    s.wi = Wire(mk_bits(WIW))
+    s.wpv_w = Wire(mk_bits(WIW))
+    s.vval = Wire()                                  # a whole vector is in vwords
+    s.mb = Wire(mk_bits(8))                          # MAC beat
+    s.keys = Wire(BD)                                # keys whose MAC is done
+    s.qreg = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
+    s.ps = [Wire(B32) for _ in range(Q)]
+    s.o = [[Wire(B32) for _ in range(Q)] for _ in range(MAXB)]
+    s.m = Wire(B32)
+    s.l = Wire(B32)
+    s.sdone = Wire(BD)                               # scores written to the FIFO (pass 1)
+    s.ldone = Wire(BD)                               # l updates done (pass 1)
+    s.fr = Wire(BD)                                  # FIFO reads issued (pass 2)
+    s.fr_v = Wire()                                  # FIFO read data valid
+    s.p = Wire(B32)
+    s.p_val = Wire()
+    s.ob = Wire(mk_bits(8))                          # output beat
+    s.r = Wire(B32)
+
+    # the vector's elements, wired from the word registers: elem[b][l] = element b*Q + l
+    s.elem = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
+    for b in range(MAXB):
+      for l in range(Q):
+        e = b * Q + l
+        if e < max_hdim:
+          w, off = divmod(16 * e, WB)
+          if off + 16 <= WB:
+            s.elem[b][l] //= s.vwords[w][off:off + 16]
+          else:
+            n0 = WB - off
+            s.elem[b][l][0:n0] //= s.vwords[w][off:WB]
+            s.elem[b][l][n0:16] //= s.vwords[w + 1][0:16 - n0]
+        else:
+          s.elem[b][l] //= 0
+
+    # lanes: q * k (pass 1) and p * v (pass 2) share the converters and multipliers
+    s.qsel = [Wire(B16) for _ in range(Q)]
+    s.ksel = [Wire(B16) for _ in range(Q)]
+    s.osel = [Wire(B32) for _ in range(Q)]
+    s.cq = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
+    s.ck = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
+    s.mul = [FPMulRTL(8, 23) for _ in range(Q)]
+    s.acc = [FPAddRTL(8, 23) for _ in range(Q)]
+    s.lane_a = [Wire(B32) for _ in range(Q)]          # q (pass 1) or p (pass 2)
+    s.lane_s = [Wire(B32) for _ in range(Q)]          # ps (pass 1) or o (pass 2)
+    s.fin = [FPMulRTL(8, 23) for _ in range(Q)]
+    s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
+    for l in range(Q):
+      s.cq[l].in_ //= s.qsel[l]
+      s.ck[l].in_ //= s.ksel[l]
+      s.mul[l].a //= s.lane_a[l]
+      s.mul[l].b //= s.ck[l].out
+      s.acc[l].a //= s.lane_s[l]
+      s.acc[l].b //= s.mul[l].out
+      s.acc[l].sub //= 0
+      s.fin[l].a //= s.osel[l]
+      s.fin[l].b //= s.r
+      s.nar[l].in_ //= s.fin[l].out
+      s.out.msg[l] //= s.nar[l].out
+
+    # pipelines: lane combine and scale; exp (two lanes: a and p); reciprocal
+    s.comb = FPProgRTL(P.combine_scale_program(Q), 1)
+    for l in range(Q):
+      s.comb.in_.msg[l] //= s.acc[l].out             # the last beat's sums go straight in
+    s.comb.in_.msg[Q] //= s.scale
+    s.expp = FPProgRTL(P.PROGRAMS["exp"], 2)
+    s.recp = FPProgRTL(P.PROGRAMS["recip"], 1)
+    s.recp.in_.msg[0] //= s.l
+    s.mx = FPMaxRTL(8, 23)
+    s.mx.a //= s.m
+    s.mx.b //= s.comb.out.msg[0]
+    s.d1 = FPAddRTL(8, 23)                           # m - m'  (pass 1) / s_j - m (pass 2)
+    s.d2 = FPAddRTL(8, 23)                           # s - m'
+    s.d1.sub //= 1
+    s.d2.sub //= 1
+    s.d2.a //= s.comb.out.msg[0]
+    s.d2.b //= s.mx.out
+    s.expp.in_.msg[0] //= s.d1.out
+    s.expp.in_.msg[1] //= s.d2.out
+    s.lm = FPMulRTL(8, 23)                           # l * a + p
+    s.la = FPAddRTL(8, 23)
+    s.lm.a //= s.l
+    s.lm.b //= s.expp.out.msg[0]
+    s.la.a //= s.lm.out
+    s.la.b //= s.expp.out.msg[1]
+    s.la.sub //= 0
+    # the score FIFO
+    s.fifo = SyncRAMRTL(32, FD)
+    s.fifo.wdata //= s.comb.out.msg[0]
+    s.fifo.waddr //= lambda: s.sdone[0:FAW]
+    s.fifo.raddr //= lambda: s.fr[0:FAW]
+
+    s.mac = Wire()
+    s.last_mac = Wire()
+    s.me = Wire(mk_bits(8))                          # first element of the MAC beat
+    s.rq_sent = Wire()                               # l is in the reciprocal pipeline
+
+    NEG_INF = B32(0xFF800000)
+    WINF = mk_bits(FW)(WIN)
+
+    @update
+    def up_lanes():
+      for l in range(Q):
+        s.qsel[l] @= s.qreg[s.mb[0:BW_]][l]
+        if (s.me + l) < s.d:                        # elements past d: stale words, masked to +0
+          s.ksel[l] @= s.elem[s.mb[0:BW_]][l]
+        else:
+          s.ksel[l] @= 0
+        if s.ob < MAXB:
+          s.osel[l] @= s.o[s.ob[0:BW_]][l]
+        else:
+          s.osel[l] @= 0
+        if s.phase == P1:
+          s.lane_a[l] @= s.cq[l].out
+          s.lane_s[l] @= s.ps[l]
+        else:
+          s.lane_a[l] @= s.p
+          s.lane_s[l] @= s.o[s.mb[0:BW_]][l]
+
+    @update
+    def up_ctrl():
+      s.cmd.rdy @= s.phase == IDLE
+      s.q.rdy @= s.phase == QLOAD
+      # requests: K vectors in P1, V vectors in P2, within the outstanding window
+      s.mem_req.val @= ((s.phase == P1) | (s.phase == P2)) & (s.rkeys != s.n) & \
+        ((s.inflight + zext(s.wpv, FW)) <= WINF)
+      s.mem_req.msg.addr @= s.raddr
+      s.mem_req.msg.len @= s.wpv
+      s.req_fire @= s.mem_req.val & s.mem_req.rdy
+      s.mem_resp.rdy @= ((s.phase == P1) | (s.phase == P2)) & ~s.vval
+      s.resp_fire @= s.mem_resp.val & s.mem_resp.rdy
+      # MAC: a whole vector, and in pass 2 its p
+      s.mac @= s.vval & ((s.phase == P1) | ((s.phase == P2) & s.p_val))
+      s.last_mac @= s.mb + 1 == s.nb
+      s.comb.in_.val @= s.mac & s.last_mac & (s.phase == P1)
+      s.comb.out.rdy @= 1
+      # exp: pass 1 takes the combine output (m - m', s - m'); pass 2 takes FIFO scores (s_j - m)
+      if s.phase == P1:
+        s.d1.a @= s.m
+        s.d1.b @= s.mx.out
+        s.expp.in_.val @= s.comb.out.val
+      else:
+        s.d1.a @= s.fifo.rdata
+        s.d1.b @= s.m
+        s.expp.in_.val @= s.fr_v
+      s.expp.out.rdy @= (s.phase == P1) | ~s.p_val
+      s.fifo.wen @= (s.phase == P1) & s.comb.out.val
+      s.fifo.ren @= (s.phase == P2) & (s.fr != s.n) & ~s.fr_v & s.expp.in_.rdy
+      s.recp.in_.val @= (s.phase == FINR) & ~s.rq_sent
+      s.recp.out.rdy @= s.phase == FINR
+      s.out.val @= s.phase == FINO
+
+    @update_ff
+    def up_fsm():
+      if s.reset:
+        s.phase <<= IDLE
+        s.inflight <<= 0
+        s.vval <<= 0
+        s.fr_v <<= 0
+        s.p_val <<= 0
+      elif s.phase == IDLE:
+        if s.cmd.val:
+          c = s.cmd.msg
+          s.n <<= c.n
+          s.H <<= c.heads
+          s.Hkv <<= c.kv_heads
+          s.d <<= c.hdim
+          s.wpv <<= c.wpv
+          s.wpv_w <<= zext(c.wpv, WIW)
+          s.nb <<= c.nbeats
+          s.scale <<= c.scale
+          s.stride <<= zext(c.max_ctx, 32) * zext(c.wpv, 32)
+          s.kbase <<= c.kbase
+          s.vbase <<= c.vbase
+          s.h <<= 0
+          s.kvh <<= 0
+          s.hacc <<= 0
+          s.hnxt <<= zext(c.heads, 16)
+          s.qbeat <<= 0
+          s.phase <<= QLOAD
+      elif s.phase == QLOAD:
+        if s.q.val:
+          for l in range(Q):
+            s.qreg[s.qbeat[0:BW_]][l] <<= s.q.msg[l]
+          s.qbeat <<= s.qbeat + 1
+          if s.qbeat + 1 == s.nb:
+            s.phase <<= P1
+            s.raddr <<= s.kbase + zext(s.kvh, 32) * s.stride
+            s.rkeys <<= 0
+            s.keys <<= 0
+            s.sdone <<= 0
+            s.ldone <<= 0
+            s.mb <<= 0
+            s.me <<= 0
+            s.wi <<= 0
+            s.rq_sent <<= 0
+            s.m <<= NEG_INF
+            s.l <<= 0
+            for l in range(Q):
+              s.ps[l] <<= 0
+      else:
+        # requests and responses (P1 and P2)
+        if s.req_fire:
+          s.raddr <<= s.raddr + zext(s.wpv, 32)
+          s.rkeys <<= s.rkeys + 1
+        if s.req_fire & s.resp_fire:
+          s.inflight <<= s.inflight + zext(s.wpv, FW) - 1
+        elif s.req_fire:
+          s.inflight <<= s.inflight + zext(s.wpv, FW)
+        elif s.resp_fire:
+          s.inflight <<= s.inflight - 1
+        if s.resp_fire:
+          s.vwords[s.wi[0:VW]] <<= s.mem_resp.msg
+          if s.wi + 1 == s.wpv_w:
+            s.wi <<= 0
+            s.vval <<= 1
+          else:
+            s.wi <<= s.wi + 1
+        if s.mac:
+          for l in range(Q):
+            if s.phase == P1:
+              s.ps[l] <<= s.acc[l].out
+            else:
+              s.o[s.mb[0:BW_]][l] <<= s.acc[l].out
+          if s.last_mac:
+            s.mb <<= 0
+            s.me <<= 0
+            s.vval <<= 0
+            s.keys <<= s.keys + 1
+            if s.phase == P1:
+              for l in range(Q):
+                s.ps[l] <<= 0
+            else:
+              s.p_val <<= 0
+          else:
+            s.mb <<= s.mb + 1
+            s.me <<= s.me + Q
+
+        if s.phase == P1:
+          if s.comb.out.val:
+            s.m <<= s.mx.out
+            s.sdone <<= s.sdone + 1
+          if s.expp.out.val:
+            s.l <<= s.la.out
+            s.ldone <<= s.ldone + 1
+            if s.ldone + 1 == s.n:
+              s.phase <<= P2
+              s.raddr <<= s.vbase + zext(s.kvh, 32) * s.stride
+              s.rkeys <<= 0
+              s.keys <<= 0
+              s.fr <<= 0
+              s.mb <<= 0
+              s.me <<= 0
+              for b in range(MAXB):
+                for l in range(Q):
+                  s.o[b][l] <<= 0
+        elif s.phase == P2:
+          if s.fifo.ren:
+            s.fr <<= s.fr + 1
+            s.fr_v <<= 1
+          elif s.fr_v & s.expp.in_.rdy:
+            s.fr_v <<= 0
+          if s.expp.out.val & ~s.p_val:
+            s.p <<= s.expp.out.msg[0]
+            s.p_val <<= 1
+          if s.mac & s.last_mac & (s.keys + 1 == s.n):
+            s.phase <<= FINR
+        elif s.phase == FINR:
+          if s.recp.in_.val & s.recp.in_.rdy:
+            s.rq_sent <<= 1
+          if s.recp.out.val:
+            s.rq_sent <<= 0
+            s.r <<= s.recp.out.msg[0]
+            s.ob <<= 0
+            s.phase <<= FINO
+        elif s.phase == FINO:
+          if s.out.rdy:
+            s.ob <<= s.ob + 1
+            if s.ob + 1 == s.nb:
+              s.h <<= s.h + 1
+              if s.h + 1 == s.H:
+                s.phase <<= IDLE
+              else:
+                s.qbeat <<= 0
+                s.phase <<= QLOAD
+                s.hacc <<= s.hacc + zext(s.Hkv, 16)
+                if s.hacc + zext(s.Hkv, 16) >= s.hnxt:
+                  s.kvh <<= s.kvh + 1
+                  s.hnxt <<= s.hnxt + zext(s.H, 16)
+
+    set_module_name(s, "DecodeAttentionRTL", Q=Q, w=WB, f=FD, d=max_hdim)
+
+  def line_trace(s):
+    return f"{'IQ12E RO'[int(s.phase)]}h{int(s.h)} k{int(s.keys):03}"
