@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from cl_models.DecodeAttentionCL import DecodeAttentionCL
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from fl_models.PrefillAttentionFL import PrefillAttentionFL
@@ -17,7 +18,8 @@ from tellme_pymtl.ddr import DDRModel
 from tellme_pymtl.harness import TestHarness, run_harness
 
 PREFILL = {"fl": PrefillAttentionFL}
-DECODE = {"fl": DecodeAttentionFL, "rtl": DecodeAttentionRTL, "verilog": DecodeAttentionRTL}
+DECODE = {"fl": DecodeAttentionFL, "cl": DecodeAttentionCL, "rtl": DecodeAttentionRTL,
+          "verilog": DecodeAttentionRTL}
 LEVELS = ["fl"]
 ATTN_SMALL = get_config("small", port_bits=64)     # 192-bit words: a head vector of <= 48 fits a burst
 
@@ -98,6 +100,8 @@ def run_prefill(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None):
 def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo=64, max_hdim=96):
   m = mg.decode_job_msgs(cfg, q, k, v, max_ctx=k.shape[0] + 2, fifo_depth=fifo)
   dut = DECODE[level](cfg, fifo) if level == "fl" else DECODE[level](cfg, fifo, max_hdim)
+  if level == "cl":
+    dut = DecodeAttentionCL(cfg, fifo, max_hdim)
   th = TestHarness(dut, {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
                    max_delay=max_delay, seed=seed, mems={"mem": DDRModel(cfg, m["image"])})
   return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
@@ -112,7 +116,7 @@ def test_attention_models(cfgname, n, H, Hkv, d, level, cmdline_opts):
   run_decode(level, cfg, q[-1:], k, v, 2, 1, cmdline_opts)
 
 
-@pytest.mark.parametrize("level", ["rtl", "verilog"])
+@pytest.mark.parametrize("level", ["cl", "rtl", "verilog"])
 @pytest.mark.parametrize("cfgname,n,H,Hkv,d,delay", [("small", 5, 2, 1, 8, 0), ("small", 7, 4, 2, 12, 3),
                                                      ("paper", 6, 2, 1, 96, 2)])
 def test_decode_rtl(cfgname, n, H, Hkv, d, delay, level, cmdline_opts):
@@ -131,3 +135,23 @@ def test_decode_rtl_property(shape, delay):
     d = 24
   q, k, v = qkv(seed, n, H, Hkv, d, scale)
   run_decode("rtl", ATTN_SMALL, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
+
+
+@settings(max_examples=4)
+@given(attn_shape(max_n=10), st.integers(0, 3))
+def test_decode_cl_cycles_equal_rtl(shape, delay):
+  n, H, Hkv, d, scale, seed = shape
+  d = min(d, 24)
+  q, k, v = qkv(seed, n, H, Hkv, d, scale)
+  c_cl = run_decode("cl", ATTN_SMALL, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
+  c_rtl = run_decode("rtl", ATTN_SMALL, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
+  assert c_cl == c_rtl
+
+
+def test_decode_cl_equals_verilog_paper(cmdline_opts):
+  from .conftest import need_level
+  need_level("verilog", cmdline_opts)
+  cfg = get_config("paper")
+  q, k, v = qkv(8, 6, 2, 1, 96, 3.0)
+  c_cl = run_decode("cl", cfg, q[-1:], k, v, 2, 2, cmdline_opts, max_hdim=96)
+  assert c_cl == run_decode("verilog", cfg, q[-1:], k, v, 2, 2, cmdline_opts, max_hdim=96)
