@@ -73,3 +73,10 @@ def test_bench_weights_json(capsys):
   assert res["uram_blocks"] == 32
   d = res["decode_workload"]
   assert d["job_cycles"] < d["load_then_compute_cycles"]
+
+
+def test_bench_attention_json(capsys):
+  assert main(["bench", "attention", "--json", "--quick"]) == 0
+  res = json.loads(capsys.readouterr().out)
+  dc = res["decode_cycles_per_token"]
+  assert set(dc) == {"64", "128"} and 0 < dc["64"] < dc["128"]

@@ -2,7 +2,7 @@
 The `tellme` command line. It is the one part of tellme_pymtl that reaches across the levels (with translate/).
 
   tellme demo   [--config NAME] [--in-dim N] [--out-dim N] [--tokens N] [--levels fl,cl,rtl,verilog] [--seed N]
-  tellme bench tlmm|fp|weights [--json]
+  tellme bench tlmm|fp|weights|attention [--json]
 
 Bad input (an impossible configuration, a dimension out of range, a missing tool) ends with one line on stderr
 naming the problem and exit status 2.
@@ -32,7 +32,7 @@ def _parser():
   d.add_argument("--json", action="store_true")
 
   b = sub.add_parser("bench", help="measured benchmarks, printed (JSON with --json)")
-  b.add_argument("what", choices=["tlmm", "fp", "weights"])
+  b.add_argument("what", choices=["tlmm", "fp", "weights", "attention"])
   b.add_argument("--json", action="store_true")
   b.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
   return p

@@ -80,7 +80,8 @@ def bench_tlmm(quick=False):
 
 
 def run_bench(args):
-  res = {"tlmm": bench_tlmm, "fp": bench_fp, "weights": bench_weights}[args.what](quick=args.quick)
+  res = {"tlmm": bench_tlmm, "fp": bench_fp, "weights": bench_weights,
+         "attention": bench_attention}[args.what](quick=args.quick)
   if args.json:
     print(json.dumps(res))
   else:
@@ -180,4 +181,29 @@ def bench_weights(quick=False):
                             "load_then_compute_cycles": t_load + t_comp,
                             "ddr_bound_cycles": round(len(fires) * cfg.words_per_beat * cfg.word_bits / 8
                                                       / cfg.ddr_bytes_per_cycle)}
+  return res
+
+
+def bench_attention(quick=False):
+  """`tellme bench attention`: decode attention cycles per token for one BitNet 0.73B layer (16 heads, 16 KV
+  heads, head dim 96) at context lengths 64 .. 1024, simulated with DecodeAttentionCL (cycle-equal to
+  DecodeAttentionRTL by test) on the paper's DDR model. (Prefill joins when its CL and RTL land.)"""
+  from ..ddr import DDRModel
+  cfg = get_config("paper")
+  H, d = (2, 96) if quick else (16, 96)
+  res = {"config": "paper", "heads": H, "kv_heads": H, "head_dim": d, "decode_cycles_per_token": {},
+         "decode_cycles_per_key_per_head": {}}
+  rng = np.random.default_rng(0)
+  for n in ((64, 128) if quick else (64, 128, 512, 1024)):
+    q = rng.standard_normal((1, H, d)).astype(np.float16)
+    k = rng.standard_normal((n, H, d)).astype(np.float16)
+    v = rng.standard_normal((n, H, d)).astype(np.float16)
+    m = mg.decode_job_msgs(cfg, q, k, v, max_ctx=1024, fifo_depth=1024)
+    th = TestHarness(MODELS["DecodeAttention"]["cl"](cfg, 1024, d), {"cmd": m["cmd"], "q": m["q"]},
+                     {"out": m["out"]}, mems={"mem": DDRModel(cfg, m["image"])})
+    with build_dir("bench"):
+      r = simulate(th, max_cycles=10 ** 8)
+    cyc = r["cycles"] - th.srcs["cmd"].fires[0]
+    res["decode_cycles_per_token"][str(n)] = cyc
+    res["decode_cycles_per_key_per_head"][str(n)] = round(cyc / (n * H), 2)
   return res

@@ -3,6 +3,7 @@ import contextlib
 import os
 import shutil
 
+from cl_models.DecodeAttentionCL import DecodeAttentionCL
 from cl_models.DequantizerCL import DequantizerCL
 from cl_models.ElementwiseCL import ElementwiseCL
 from cl_models.QuantizerCL import QuantizerCL
@@ -12,6 +13,7 @@ from cl_models.TLMMFuseCL import TLMMFuseCL
 from cl_models.WeightBufferCL import WeightBufferCL
 from cl_models.WeightPathCL import WeightPathCL
 from cl_models.WeightStreamerCL import WeightStreamerCL
+from fl_models.DecodeAttentionFL import DecodeAttentionFL
 from fl_models.DequantizerFL import DequantizerFL
 from fl_models.ElementwiseFL import ElementwiseFL
 from fl_models.QuantizerFL import QuantizerFL
@@ -21,6 +23,7 @@ from fl_models.TLMMFuseFL import TLMMFuseFL
 from fl_models.WeightBufferFL import WeightBufferFL
 from fl_models.WeightPathFL import WeightPathFL
 from fl_models.WeightStreamerFL import WeightStreamerFL
+from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from rtl_models.DequantizerRTL import DequantizerRTL
 from rtl_models.ElementwiseRTL import ElementwiseRTL
 from rtl_models.QuantizerRTL import QuantizerRTL
@@ -44,6 +47,8 @@ MODELS = {
                      "verilog": WeightStreamerRTL},
   "WeightBuffer": {"fl": WeightBufferFL, "cl": WeightBufferCL, "rtl": WeightBufferRTL, "verilog": WeightBufferRTL},
   "WeightPath": {"fl": WeightPathFL, "cl": WeightPathCL, "rtl": WeightPathRTL, "verilog": WeightPathRTL},
+  "DecodeAttention": {"fl": DecodeAttentionFL, "cl": DecodeAttentionCL, "rtl": DecodeAttentionRTL,
+                      "verilog": DecodeAttentionRTL},
 }
 
 
