@@ -6,7 +6,7 @@ FIFO's read handshake. Values come from the golden tellme_pymtl.attention.decode
 its V vectors are in.
 """
 import numpy as np
-from pymtl3 import Component, mk_bits, update, update_ff
+from pymtl3 import Component, update, update_ff
 
 from tellme_pymtl import attention as A
 from tellme_pymtl import fp_prog as P

@@ -20,7 +20,7 @@ class RMSMaxCL(Component):
     s.cfg = cfg
     mg.rms_ports(s, cfg)
     s.phase, s.y_val, s.ymsg, s.amsg = IDLE, False, None, None
-    s.n = s.ntok = s.tok = s.cnt = s.nb = s.k = 0
+    s.n = s.ntok = s.tok = s.cnt = s.nb = 0
     s.inv_n = s.eps = None
     s.xs, s.gs = [], []
 

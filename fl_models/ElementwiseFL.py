@@ -18,13 +18,11 @@ class ElementwiseFL(Component):
     s.a.rdy //= 1
     s.b.rdy //= 1
     s.jobs, s.aq, s.bq, s.yq = deque(), deque(), deque(), deque()
-    s.left = 0
 
     @update_ff
     def up_fl():
       if s.reset:
         s.jobs.clear(); s.aq.clear(); s.bq.clear(); s.yq.clear()
-        s.left = 0
         s.y.val <<= 0
         return
       s.collect()

@@ -19,6 +19,7 @@ from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
 from .FPMulRTL import FPMulRTL
 from .IntToFPRTL import IntToFPRTL
+from .VecOutRegRTL import VecOutRegRTL
 
 IDLE, WAITS, DIV, STREAM = range(4)
 
@@ -39,8 +40,8 @@ class DequantizerRTL(Component):
     s.wscale = Wire(B32)
     s.c = Wire(B32)
     s.e = Wire(BK)                  # first element of the next beat
-    s.y_val = Wire()
-    s.yreg = [Wire(B16) for _ in range(Q)]
+    s.yout = VecOutRegRTL(B16, Q)
+    s.y //= s.yout.out
     s.take = Wire()
 
     s.div = FPDivRTL()
@@ -55,7 +56,8 @@ class DequantizerRTL(Component):
       s.mul[q].a //= s.i2f[q].out
       s.mul[q].b //= s.c
       s.cv[q].in_ //= s.mul[q].out
-      s.y.msg[q] //= s.yreg[q]
+      s.yout.in_[q] //= s.cv[q].out
+    s.yout.load //= s.take
 
     QB = BK(Q)
 
@@ -63,22 +65,14 @@ class DequantizerRTL(Component):
     def up_ctrl():
       s.cmd.rdy @= s.phase == IDLE
       s.scale.rdy @= s.phase == WAITS
-      s.take @= (s.phase == STREAM) & s.acc.val & (~s.y_val | s.y.rdy)
-      s.acc.rdy @= (s.phase == STREAM) & (~s.y_val | s.y.rdy)
-      s.y.val @= s.y_val
+      s.take @= (s.phase == STREAM) & s.acc.val & s.yout.free
+      s.acc.rdy @= (s.phase == STREAM) & s.yout.free
 
     @update_ff
     def up_fsm():
       if s.reset:
         s.phase <<= IDLE
-        s.y_val <<= 0
       else:
-        if s.take:
-          s.y_val <<= 1
-          for q in range(Q):
-            s.yreg[q] <<= s.cv[q].out
-        elif s.y.rdy:
-          s.y_val <<= 0
         if s.phase == IDLE:
           if s.cmd.val:
             s.n <<= zext(s.cmd.msg.n, KB)
@@ -107,4 +101,4 @@ class DequantizerRTL(Component):
     set_module_name(s, "DequantizerRTL", Q=Q, c=CB, w=DB)
 
   def line_trace(s):
-    return f"{'IWDS'[int(s.phase)]}{'Y' if s.y_val else ' '}"
+    return f"{'IWDS'[int(s.phase)]}{s.yout.line_trace()}"

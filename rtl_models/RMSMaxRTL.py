@@ -23,6 +23,7 @@ from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
 from .FPProgRTL import FPProgRTL
+from .VecOutRegRTL import VecOutRegRTL
 
 IDLE, LOAD, COMB, MEAN, RSQ, NORM, AOUT = range(7)
 
@@ -52,8 +53,8 @@ class RMSMaxRTL(Component):
     s.tot = Wire(B32)
     s.r = Wire(B32)
     s.amax_r = Wire(B16)
-    s.y_val = Wire()
-    s.yreg = [Wire(B16) for _ in range(Q)]
+    s.yout = VecOutRegRTL(B16, Q)
+    s.y //= s.yout.out
     s.x_fire = Wire()
     s.step = Wire()
     s.last = Wire()
@@ -110,7 +111,8 @@ class RMSMaxRTL(Component):
       s.nar[q].in_ //= s.m2[q].out
       s.maxc[q].a //= s.amax_r if q == 0 else s.maxc[q - 1].out
       s.maxc[q].b //= s.absy[q]
-      s.y.msg[q] //= s.yreg[q]
+      s.yout.in_[q] //= s.nar[q].out
+    s.yout.load //= s.step
     s.amax.msg //= s.amax_r
 
     if Q == 1:
@@ -132,9 +134,8 @@ class RMSMaxRTL(Component):
       s.last @= (s.le + QB) >= s.n
       s.rsq.in_.val @= s.phase == MEAN
       s.rsq.out.rdy @= s.phase == RSQ
-      s.step @= (s.phase == NORM) & s.g.val & (~s.y_val | s.y.rdy)
-      s.g.rdy @= (s.phase == NORM) & (~s.y_val | s.y.rdy)
-      s.y.val @= s.y_val
+      s.step @= (s.phase == NORM) & s.g.val & s.yout.free
+      s.g.rdy @= (s.phase == NORM) & s.yout.free
       s.amax.val @= s.phase == AOUT
       s.word @= s.vbuf[s.lw]
 
@@ -154,15 +155,7 @@ class RMSMaxRTL(Component):
     def up_fsm():
       if s.reset:
         s.phase <<= IDLE
-        s.y_val <<= 0
       else:
-        if s.step:
-          s.y_val <<= 1
-          for q in range(Q):
-            s.yreg[q] <<= s.nar[q].out
-        elif s.y.rdy:
-          s.y_val <<= 0
-
         if s.phase == IDLE:
           if s.cmd.val:
             s.n <<= zext(s.cmd.msg.n, KB)
@@ -229,4 +222,4 @@ class RMSMaxRTL(Component):
     set_module_name(s, "RMSMaxRTL", Q=Q, d=DEPTH, w=DB)
 
   def line_trace(s):
-    return f"{'ILCMRNA'[int(s.phase)]}{'Y' if s.y_val else ' '}"
+    return f"{'ILCMRNA'[int(s.phase)]}{s.yout.line_trace()}"
