@@ -12,7 +12,7 @@ from rtl_models.WeightStreamerRTL import WeightStreamerRTL
 from tellme_pymtl import msgs as mg
 from tellme_pymtl import numerics as nx
 from tellme_pymtl import packing
-from tellme_pymtl.config import TeLLMeConfig, get_config
+from tellme_pymtl.config import get_config
 from tellme_pymtl.ddr import DDRError, DDRModel
 from tellme_pymtl.harness import TestHarness, run_harness
 
