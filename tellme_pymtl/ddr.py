@@ -4,6 +4,8 @@ sources and sinks, it is test-bench code: Python, not translated).
 
   req   RecvIfcRTL(MemReq)          addr (word address), len (words, 1 .. burst_len)
   resp  SendIfcRTL(Bits(word_bits)) the words of each request, in request order
+  wreq  RecvIfcRTL(MemWrite)        addr, data: one word written (taken every cycle; its bytes are paid from
+                                    the same bandwidth credit as reads, so writes delay reads)
 
 Timing model: a request is accepted while fewer than max_outstanding requests are in flight; each of its
 words can be returned `latency` cycles after the request at the earliest, and the data bus delivers at most
@@ -29,12 +31,17 @@ def mk_mem_req():
   return mk_bitstruct("MemReq", {"addr": mk_bits(32), "len": mk_bits(8)})
 
 
+def mk_mem_write(word_bits):
+  return mk_bitstruct(f"MemWrite_{word_bits}", {"addr": mk_bits(32), "data": mk_bits(word_bits)})
+
+
 class DDRModel(Component):
 
   def construct(s, cfg, image, bytes_per_cycle=None, latency=None):
     s.cfg = cfg
     s.req = RecvIfcRTL(mk_mem_req())
     s.resp = SendIfcRTL(mk_bits(cfg.word_bits))
+    s.wreq = RecvIfcRTL(mk_mem_write(cfg.word_bits))
     s.image = list(image)
     s.bpc = float(cfg.ddr_bytes_per_cycle if bytes_per_cycle is None else bytes_per_cycle)
     s.lat = cfg.ddr_latency if latency is None else latency
@@ -47,9 +54,12 @@ class DDRModel(Component):
       if s.reset:
         s.reset_state()
         s.req.rdy <<= 1
+        s.wreq.rdy <<= 1
         s.resp.val <<= 0
         return
       s.cycle += 1
+      if s.wreq.val & s.wreq.rdy:
+        s.write(int(s.wreq.msg.addr), int(s.wreq.msg.data))
       if s.req.val & s.req.rdy:
         s.accept(int(s.req.msg.addr), int(s.req.msg.len))
       if s.resp.val & s.resp.rdy:
@@ -73,6 +83,7 @@ class DDRModel(Component):
     s.credit = 0.0
     s.cycle = 0
     s.words_sent = 0
+    s.words_written = 0
     s.first_cycle = s.last_cycle = None
     s.next_id = 0
 
@@ -84,6 +95,15 @@ class DDRModel(Component):
     for a in range(addr, addr + n):
       s.words.append((s.cycle + s.lat, s.image[a], s.next_id))
     s.next_id += 1
+
+  def write(s, addr, data):
+    if addr < 0:
+      raise DDRError(f"DDR write to address {addr}")
+    if addr >= len(s.image):
+      s.image += [0] * (addr + 1 - len(s.image))
+    s.image[addr] = data
+    s.credit -= s.word_bytes
+    s.words_written += 1
 
   def inflight(s):
     return len({w[2] for w in s.words})

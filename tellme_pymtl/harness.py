@@ -173,8 +173,11 @@ class TestHarness(Component):
     for prefix, mem in sorted((mems or {}).items()):
       setattr(s, f"mem_{prefix}", mem)
       s.mems[prefix] = mem
-      s.connect_ifc(getattr(dut, f"{prefix}_req"), mem.req)
-      s.connect_ifc(mem.resp, getattr(dut, f"{prefix}_resp"))
+      if hasattr(dut, f"{prefix}_req"):
+        s.connect_ifc(getattr(dut, f"{prefix}_req"), mem.req)
+        s.connect_ifc(mem.resp, getattr(dut, f"{prefix}_resp"))
+      if hasattr(dut, f"{prefix}_wreq"):
+        s.connect_ifc(getattr(dut, f"{prefix}_wreq"), mem.wreq)
     s.srcs = {}
     s.snks = {}
     for i, (name, msgs) in enumerate(sorted(sources.items())):

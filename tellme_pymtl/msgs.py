@@ -78,6 +78,15 @@ def attn_cmd(cfg, n, H, Hkv, d, max_ctx=0, kbase=0, vbase=0):
                                    f32_bits(A.scale_of(d)))
 
 
+def mk_kvw_cmd(dim_bits):
+  """KV writer command: the region's base word, first position, positions, kv_heads, hdim, max_ctx, and the
+  host-derived words and beats per head vector."""
+  BD = mk_bits(dim_bits)
+  return mk_bitstruct(f"KvwCmd_{dim_bits}", {"base": mk_bits(32), "pos": BD, "npos": BD, "kv_heads": mk_bits(8),
+                                              "hdim": mk_bits(8), "max_ctx": BD, "wpv": mk_bits(8),
+                                              "nbeats": mk_bits(8)})
+
+
 class TLMMTypes:
   """The engine's stream types for one configuration."""
 
@@ -437,3 +446,23 @@ def decode_job_msgs(cfg, q, k, v, max_ctx, fifo_depth):
   cmd = attn_cmd(cfg, k.shape[0], H, k.shape[1], d, max_ctx, kbase, vbase)
   return {"image": image, "cmd": [cmd], "q": head_beats(cfg, q),
           "out": head_beats(cfg, A.decode(q, k, v, cfg.Q, fifo_depth))}
+
+
+def kvw_ports(s, cfg):
+  """KV writer: cmd, head vectors in (position-major, then KV head), word writes to DDR, one ack per job."""
+  from .ddr import mk_mem_write
+  s.cmd = RecvIfcRTL(mk_kvw_cmd(cfg.dim_bits))
+  s.x = VecRecvIfcRTL(mk_bits(16), cfg.Q)
+  s.mem_wreq = SendIfcRTL(mk_mem_write(cfg.word_bits))
+  s.ack = SendIfcRTL(mk_bits(1))
+
+
+def kvw_job_msgs(cfg, x, base, pos, max_ctx):
+  """KV writer job: x [npos, Hkv, d] float16 written at positions pos .. pos+npos-1 of the region at base."""
+  from . import attention as A
+  npos, Hkv, d = x.shape
+  if pos + npos > max_ctx:
+    raise MsgError(f"positions {pos}..{pos + npos - 1} exceed max_ctx={max_ctx}")
+  wpv = A.words_per_vec(cfg, d)
+  cmd = mk_kvw_cmd(cfg.dim_bits)(base, pos, npos, Hkv, d, max_ctx, wpv, -(-d // cfg.Q))
+  return {"cmd": [cmd], "x": head_beats(cfg, x), "ack": [mk_bits(1)(1)]}

@@ -155,3 +155,50 @@ def test_decode_cl_equals_verilog_paper(cmdline_opts):
   q, k, v = qkv(8, 6, 2, 1, 96, 3.0)
   c_cl = run_decode("cl", cfg, q[-1:], k, v, 2, 2, cmdline_opts, max_hdim=96)
   assert c_cl == run_decode("verilog", cfg, q[-1:], k, v, 2, 2, cmdline_opts, max_hdim=96)
+
+
+# The KV writer: the projections' K/V stream into the cache layout --------------------------------------------------
+
+from cl_models.KVWriterCL import KVWriterCL  # noqa: E402
+from fl_models.KVWriterFL import KVWriterFL  # noqa: E402
+from rtl_models.KVWriterRTL import KVWriterRTL  # noqa: E402
+
+KVW = {"fl": KVWriterFL, "cl": KVWriterCL, "rtl": KVWriterRTL, "verilog": KVWriterRTL}
+
+
+def run_kvw(level, cfg, x, pos, max_ctx, cmdline_opts=None, max_delay=0, seed=0, max_hdim=96):
+  """Write x at positions pos.. into an empty cache; return (cycles, image, the expected image)."""
+  npos, Hkv, d = x.shape
+  empty, kbase, _ = A.kv_image(cfg, np.zeros((0, Hkv, d), np.float16), np.zeros((0, Hkv, d), np.float16), max_ctx)
+  full = np.zeros((pos + npos, Hkv, d), dtype=np.float16)
+  full[pos:] = x
+  want, _, _ = A.kv_image(cfg, full, full, max_ctx)
+  m = mg.kvw_job_msgs(cfg, x, kbase, pos, max_ctx)
+  ddr = DDRModel(cfg, empty)
+  th = TestHarness(KVW[level](cfg, max_hdim), {"cmd": m["cmd"], "x": m["x"]}, {"ack": m["ack"]},
+                   max_delay=max_delay, seed=seed, mems={"mem": ddr})
+  cycles = run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
+  wpv = A.words_per_vec(cfg, d)
+  region = Hkv * max_ctx * wpv                       # the K region: the writer wrote only there
+  return cycles, ddr.image[:region], want[:region]
+
+
+@pytest.mark.parametrize("level", ["fl", "cl", "rtl", "verilog"])
+@pytest.mark.parametrize("cfgname,npos,Hkv,d,pos", [("small", 3, 2, 12, 1), ("paper", 2, 2, 96, 5)])
+def test_kv_writer(cfgname, npos, Hkv, d, pos, level, cmdline_opts):
+  from .conftest import need_level
+  need_level(level, cmdline_opts)
+  cfg = ATTN_SMALL if cfgname == "small" else get_config(cfgname)
+  x = np.random.default_rng(npos + d).standard_normal((npos, Hkv, d)).astype(np.float16)
+  _, image, want = run_kvw(level, cfg, x, pos, 8, cmdline_opts, 2, 3)
+  assert image == want
+
+
+@settings(max_examples=6)
+@given(st.integers(1, 4), st.integers(1, 3), st.sampled_from([4, 5, 7, 8, 12, 24]), st.integers(0, 3),
+       st.integers(0, 3), st.integers(0, 99))
+def test_kv_writer_cl_cycles_equal_rtl(npos, Hkv, d, pos, delay, seed):
+  x = np.random.default_rng(seed).standard_normal((npos, Hkv, d)).astype(np.float16)
+  c_cl, img_cl, want = run_kvw("cl", ATTN_SMALL, x, pos, 8, None, delay, seed, 24)
+  c_rtl, img_rtl, _ = run_kvw("rtl", ATTN_SMALL, x, pos, 8, None, delay, seed, 24)
+  assert c_cl == c_rtl and img_cl == img_rtl == want
