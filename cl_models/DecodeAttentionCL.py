@@ -38,7 +38,7 @@ class DecodeAttentionCL(Component):
   def construct(s, cfg, fifo_depth=1024, max_hdim=128):
     s.cfg = cfg
     s.fifo_depth = fifo_depth
-    mg.decode_ports(s, cfg)
+    mg.attn_ports(s, cfg)
     s.Req = mk_mem_req()
     s.win = cfg.max_outstanding * cfg.burst_len
     s.L_comb = len(P.combine_scale_program(cfg.Q))

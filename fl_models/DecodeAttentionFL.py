@@ -20,7 +20,7 @@ class DecodeAttentionFL(Component):
   def construct(s, cfg, fifo_depth=1024):
     s.cfg = cfg
     s.fifo_depth = fifo_depth
-    mg.decode_ports(s, cfg)
+    mg.attn_ports(s, cfg)
     s.cmd.rdy //= 1
     s.q.rdy //= 1
     s.mem_resp.rdy //= 1

@@ -1,7 +1,7 @@
 """
 DecodeAttentionRTL: decode attention of one query position over a KV cache in DDR, two passes per head.
 
-Ports (tellme_pymtl.msgs.decode_ports)
+Ports (tellme_pymtl.msgs.attn_ports)
   cmd       RecvIfcRTL(AttnCmd)        n (context length), heads, kv_heads, hdim, max_ctx, kbase, vbase, wpv
   q         VecRecvIfcRTL(Bits16, Q)   ceil(d/Q) beats per head, head by head
   mem_req   SendIfcRTL(MemReq)         K / V vector reads (wpv words each, tellme_pymtl.attention.kv_address)
@@ -22,7 +22,7 @@ error (tellme_pymtl.attention.decode raises AttentionError).
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
 from tellme_pymtl import fp_prog as P
-from tellme_pymtl.msgs import decode_ports
+from tellme_pymtl.msgs import attn_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
@@ -30,6 +30,7 @@ from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
 from .FPProgRTL import FPProgRTL
 from .SyncRAMRTL import SyncRAMRTL
+from .vec_elems import wire_elems
 
 IDLE, QLOAD, P1, P1END, P2, FINR, FINO = range(7)
 
@@ -48,7 +49,7 @@ class DecodeAttentionRTL(Component):
     FW = max(9, WIN.bit_length() + 1)
     B16, B32 = mk_bits(16), mk_bits(32)
     BD = mk_bits(DB)
-    decode_ports(s, cfg)
+    attn_ports(s, cfg)
 
     # job and head state
     s.phase = Wire(mk_bits(3))
@@ -97,19 +98,7 @@ class DecodeAttentionRTL(Component):
 
     # the vector's elements, wired from the word registers: elem[b][l] = element b*Q + l
     s.elem = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
-    for b in range(MAXB):
-      for l in range(Q):
-        e = b * Q + l
-        if e < max_hdim:
-          w, off = divmod(16 * e, WB)
-          if off + 16 <= WB:
-            s.elem[b][l] //= s.vwords[w][off:off + 16]
-          else:
-            n0 = WB - off
-            s.elem[b][l][0:n0] //= s.vwords[w][off:WB]
-            s.elem[b][l][n0:16] //= s.vwords[w + 1][0:16 - n0]
-        else:
-          s.elem[b][l] //= 0
+    wire_elems(s.vwords, s.elem, WB, max_hdim, Q)
 
     # lanes: q * k (pass 1) and p * v (pass 2) share the converters and multipliers
     s.qsel = [Wire(B16) for _ in range(Q)]

@@ -13,7 +13,8 @@ Online softmax of one row over its keys in a given order (m = -inf, l = 0, o = 0
     out = fp16(o * recip(l))
 Prefill ("reversed-reordered"): row i takes keys j = i, i-1, ..., 0: causally masked keys are never computed,
 and since every row's order is its own, grouping rows into passes of N_pe and padding the prompt to a multiple
-of N_pe cannot change a result.
+of N_pe cannot change a result. The unit holds N_pe rows of one head and streams keys top-down from the
+KV cache: key j is read once per pass and then dropped (evicted), and rows above j never see it.
 Decode: the query at position t = n_k - 1; pass one takes keys 0 .. t in order, keeping m and l online and
 the scores in a FIFO (depth attn_fifo); pass two: o = sum_j exp(s_j - m) * v_j over j ascending, out = fp16(o
 * recip(l)). A context longer than the FIFO is an error (AttentionError).
@@ -90,6 +91,23 @@ def check_shapes(q, k, v):
     raise AttentionError(f"head dims differ: q {q.shape[2]}, k {k.shape[2]}")
 
 
+def _causal_rows(qf, ridx, hidx, kh, vh, lanes):
+  """The online softmax of rows qf [rows, d] (row r at query position ridx[r], of head hidx[r]) over keys
+  ridx[r], ridx[r] - 1, .., 0 of kh [n, H', d] (float16) and vh (binary32). Returns float16 [rows, d]."""
+  d = qf.shape[1]
+  sc = scale_of(d)
+  rows = qf.shape[0]
+  m = np.full(rows, NEG_INF, dtype=F32)
+  l = np.zeros(rows, dtype=F32)
+  o = np.zeros((rows, d), dtype=F32)
+  for t in range(int(ridx.max()) + 1 if rows else 0):   # step t: row r takes key j = ridx[r] - t (if t <= ridx[r])
+    act = ridx >= t
+    j = ridx[act] - t
+    s = np.asarray(fp.mul(dot_f32(qf[act], kh[j, hidx[act]], lanes), sc), dtype=F32)
+    m[act], l[act], o[act] = online_step(m[act], l[act], o[act], s, vh[j, hidx[act]])
+  return finish(o, l)
+
+
 def prefill(q, k, v, lanes):
   """Causal prefill attention, rows i = 0 .. n-1 of q against keys 0 .. i. Returns float16 [n, H, d]."""
   q, k, v = (np.asarray(x, dtype=F16) for x in (q, k, v))
@@ -100,22 +118,24 @@ def prefill(q, k, v, lanes):
   group = H // k.shape[1]
   kh = k[:, np.arange(H) // group]                   # [n, H, d] the KV head of every head
   vh = np.asarray(fp.f16_to_f32(v[:, np.arange(H) // group]), dtype=F32)
-  sc = scale_of(d)
-  out = np.zeros((n, H, d), dtype=F16)
-  rows = n * H
-  qf = q.reshape(rows, d)
-  m = np.full(rows, NEG_INF, dtype=F32)
-  l = np.zeros(rows, dtype=F32)
-  o = np.zeros((rows, d), dtype=F32)
   ridx = np.repeat(np.arange(n), H)                   # query position of every row
   hidx = np.tile(np.arange(H), n)
-  for t in range(n):                                  # step t: row i takes key j = i - t (if t <= i)
-    act = ridx >= t
-    j = ridx[act] - t
-    s = np.asarray(fp.mul(dot_f32(qf[act], kh[j, hidx[act]], lanes), sc), dtype=F32)
-    m[act], l[act], o[act] = online_step(m[act], l[act], o[act], s, vh[j, hidx[act]])
-  out = finish(o, l).reshape(n, H, d)
-  return out
+  return _causal_rows(q.reshape(n * H, d), ridx, hidx, kh, vh, lanes).reshape(n, H, d)
+
+
+def prefill_rows(q, k, v, i0, lanes):
+  """One pass of the prefill unit: query rows q [r, d] at positions i0 .. i0+r-1 of one head, against that
+  head's keys k, v [>= i0+r, d]. The same arithmetic as prefill(), row for row. Returns float16 [r, d]."""
+  q, k, v = (np.asarray(x, dtype=F16) for x in (q, k, v))
+  r = q.shape[0]
+  vh = np.asarray(fp.f16_to_f32(v[:i0 + r, None]), dtype=F32)
+  return _causal_rows(q, i0 + np.arange(r), np.zeros(r, dtype=int), k[:i0 + r, None], vh, lanes)
+
+
+def prefill_order(n, H, npe):
+  """The prefill unit's stream order of (position, head) vectors, for q in and the output: passes of npe
+  positions (the last one shorter), in each pass head by head, in each head the pass's rows."""
+  return [(i, h) for i0 in range(0, n, npe) for h in range(H) for i in range(i0, min(i0 + npe, n))]
 
 
 def decode(q, k, v, lanes, fifo_depth=1024):

@@ -71,6 +71,8 @@ def mk_attn_cmd(dim_bits):
 
 def attn_cmd(cfg, n, H, Hkv, d, max_ctx=0, kbase=0, vbase=0):
   from . import attention as A
+  if n < 1:
+    raise MsgError(f"an attention job needs at least one position, got n={n}")
   if A.words_per_vec(cfg, d) > cfg.burst_len:
     raise MsgError(f"a head vector of {d} FP16 takes {A.words_per_vec(cfg, d)} DDR words, more than a burst "
                    f"of {cfg.burst_len}")
@@ -396,15 +398,8 @@ def wpath_job_msgs(cfg, W, X, lead=()):
   return {"image": image, "cmd": [cmd], "act": m["act"], "out": m["out"], "nbeats": nbeats}
 
 
-def prefill_ports(s, cfg):
-  s.cmd = RecvIfcRTL(mk_attn_cmd(cfg.dim_bits))
-  s.q = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-  s.k = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-  s.v = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-  s.out = VecSendIfcRTL(mk_bits(16), cfg.Q)
-
-
-def decode_ports(s, cfg):
+def attn_ports(s, cfg):
+  """Both attention units: a command, query beats in, K/V reads from the KV cache in DDR, output beats."""
   from .ddr import mk_mem_req
   s.cmd = RecvIfcRTL(mk_attn_cmd(cfg.dim_bits))
   s.q = VecRecvIfcRTL(mk_bits(16), cfg.Q)
@@ -429,13 +424,23 @@ def heads_from_beats(cfg, beats, n, heads, d):
   return vals.reshape(n, heads, bpv * cfg.Q)[:, :, :d]
 
 
-def prefill_job_msgs(cfg, q, k, v):
+def order_beats(cfg, x16, order):
+  """[n, heads, d] float16 -> beats of the (position, head) vectors in the given order."""
+  x16 = np.asarray(x16, dtype=np.float16)
+  return [b for (i, h) in order for b in f16_beats(cfg, x16[i, h])]
+
+
+def prefill_job_msgs(cfg, q, k, v, max_ctx, npe):
+  """Prefill job: K and V [n, Hkv, d] in the KV cache (a DDR image), q [n, H, d]; q and the output stream in
+  tellme_pymtl.attention.prefill_order."""
   from . import attention as A
   n, H, d = q.shape
   A.check_shapes(q, k, v)
-  cmd = attn_cmd(cfg, n, H, k.shape[1], d)
-  return {"cmd": [cmd], "q": head_beats(cfg, q), "k": head_beats(cfg, k), "v": head_beats(cfg, v),
-          "out": head_beats(cfg, A.prefill(q, k, v, cfg.Q))}
+  image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx)
+  order = A.prefill_order(n, H, npe)
+  cmd = attn_cmd(cfg, n, H, k.shape[1], d, max_ctx, kbase, vbase)
+  return {"image": image, "cmd": [cmd], "q": order_beats(cfg, q, order),
+          "out": order_beats(cfg, A.prefill(q, k, v, cfg.Q), order)}
 
 
 def decode_job_msgs(cfg, q, k, v, max_ctx, fifo_depth):

@@ -1,7 +1,7 @@
 """
 Attention: the golden prefill and decode (tellme_pymtl.attention) against float64 attention, their invariants
-(padding, GQA, overflow-safe softmax), the KV cache layout, and the models through the shared harness
-(FL so far; the CL and RTL models join LEVELS when they land).
+(padding, GQA, overflow-safe softmax), the KV cache layout, and the prefill, decode and KV-writer units at
+every level through the shared harness (each sink checks every output beat against the golden function).
 """
 import numpy as np
 import pytest
@@ -10,17 +10,18 @@ from hypothesis import given, settings, strategies as st
 from cl_models.DecodeAttentionCL import DecodeAttentionCL
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
+from cl_models.PrefillAttentionCL import PrefillAttentionCL
 from fl_models.PrefillAttentionFL import PrefillAttentionFL
+from rtl_models.PrefillAttentionRTL import PrefillAttentionRTL
 from tellme_pymtl import attention as A
 from tellme_pymtl import msgs as mg
 from tellme_pymtl.config import get_config
 from tellme_pymtl.ddr import DDRModel
 from tellme_pymtl.harness import TestHarness, run_harness
 
-PREFILL = {"fl": PrefillAttentionFL}
+PREFILL = {"fl": PrefillAttentionFL, "cl": PrefillAttentionCL, "rtl": PrefillAttentionRTL, "verilog": PrefillAttentionRTL}
 DECODE = {"fl": DecodeAttentionFL, "cl": DecodeAttentionCL, "rtl": DecodeAttentionRTL,
           "verilog": DecodeAttentionRTL}
-LEVELS = ["fl"]
 ATTN_SMALL = get_config("small", port_bits=64)     # 192-bit words: a head vector of <= 48 fits a burst
 
 
@@ -90,11 +91,12 @@ def test_kv_layout_round_trip():
       assert np.array_equal(A.words_vec(cfg, image[a:a + wpv], 96).view(np.uint16), k[p, h].view(np.uint16))
 
 
-def run_prefill(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None):
-  m = mg.prefill_job_msgs(cfg, q, k, v)
-  th = TestHarness(PREFILL[level](cfg), {x: m[x] for x in ("cmd", "q", "k", "v")}, {"out": m["out"]},
-                   max_delay=max_delay, seed=seed)
-  return run_harness(th, cmdline_opts=cmdline_opts)
+def run_prefill(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, npe=4, max_hdim=96):
+  m = mg.prefill_job_msgs(cfg, q, k, v, max_ctx=k.shape[0] + 3, npe=npe)
+  dut = PREFILL[level](cfg, npe) if level == "fl" else PREFILL[level](cfg, npe, max_hdim)
+  th = TestHarness(dut, {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
+                   max_delay=max_delay, seed=seed, mems={"mem": DDRModel(cfg, m["image"])})
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
 
 
 def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo=64, max_hdim=96):
@@ -107,13 +109,78 @@ def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo
   return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
 
 
-@pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("cfgname,n,H,Hkv,d", [("small", 5, 2, 1, 8), ("paper", 9, 4, 2, 96)])
-def test_attention_models(cfgname, n, H, Hkv, d, level, cmdline_opts):
+def test_attention_fl(cfgname, n, H, Hkv, d):
   cfg = ATTN_SMALL if cfgname == "small" else get_config(cfgname)
   q, k, v = qkv(n, n, H, Hkv, d, 2.0)
-  run_prefill(level, cfg, q, k, v, 2, 1, cmdline_opts)
-  run_decode(level, cfg, q[-1:], k, v, 2, 1, cmdline_opts)
+  run_prefill("fl", cfg, q, k, v, 2, 1)
+  run_decode("fl", cfg, q[-1:], k, v, 2, 1)
+
+
+def test_prefill_order():
+  order = A.prefill_order(11, 3, 4)
+  assert sorted(order) == [(i, h) for i in range(11) for h in range(3)]
+  assert order[:8] == [(0, 0), (1, 0), (2, 0), (3, 0), (0, 1), (1, 1), (2, 1), (3, 1)]
+  assert order[-3:] == [(8, 2), (9, 2), (10, 2)]          # the last pass holds the 3 rows left
+
+
+def test_prefill_rows_is_prefill():
+  q, k, v = qkv(6, 11, 4, 2, 8)
+  full = A.prefill(q, k, v, 4)
+  for h in range(4):
+    for i0 in (0, 4, 8):
+      r = min(4, 11 - i0)
+      got = A.prefill_rows(q[i0:i0 + r, h], k[:, h // 2], v[:, h // 2], i0, 4)
+      assert np.array_equal(got.view(np.uint16), full[i0:i0 + r, h].view(np.uint16))
+
+
+@pytest.mark.parametrize("level", ["cl", "rtl", "verilog"])
+@pytest.mark.parametrize("cfgname,n,H,Hkv,d,npe,delay", [("small", 5, 2, 1, 8, 2, 0), ("small", 7, 4, 2, 5, 3, 3),
+                                                         ("paper", 9, 2, 1, 96, 8, 2)])
+def test_prefill_rtl(cfgname, n, H, Hkv, d, npe, delay, level, cmdline_opts):
+  from .conftest import need_level
+  need_level(level, cmdline_opts)
+  if cfgname == "paper" and level == "rtl":
+    pytest.skip("the paper-size prefill unit runs through Verilator (Python simulation of it takes minutes)")
+  cfg = ATTN_SMALL if cfgname == "small" else get_config(cfgname)
+  q, k, v = qkv(n + d, n, H, Hkv, d, 300.0 if d == 5 else 3.0)
+  run_prefill(level, cfg, q, k, v, delay, 2, cmdline_opts, npe=npe, max_hdim=max(d, 16))
+
+
+@st.composite
+def prefill_case(draw, max_n):
+  n, H, Hkv, d, scale, seed = draw(attn_shape(max_n=max_n))
+  return n, H, Hkv, min(d, 24), scale, seed, draw(st.integers(1, 4)), draw(st.integers(0, 3))
+
+
+@settings(max_examples=30)
+@given(prefill_case(24))
+def test_prefill_cl_property(case):
+  """CL against the golden prefill (the sink checks every beat): shapes, GQA, lengths not multiples of npe."""
+  n, H, Hkv, d, scale, seed, npe, delay = case
+  q, k, v = qkv(seed, n, H, Hkv, d, scale)
+  run_prefill("cl", ATTN_SMALL, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
+
+
+@settings(max_examples=3, deadline=None)
+@given(prefill_case(6))
+def test_prefill_cl_cycles_equal_rtl(case):
+  """RTL against the golden prefill, and CL cycles == RTL cycles."""
+  n, H, Hkv, d, scale, seed, npe, delay = case
+  H = min(H, 2 * Hkv)
+  q, k, v = qkv(seed, n, H, Hkv, d, scale)
+  c_cl = run_prefill("cl", ATTN_SMALL, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
+  c_rtl = run_prefill("rtl", ATTN_SMALL, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
+  assert c_cl == c_rtl
+
+
+def test_prefill_cl_equals_verilog_paper(cmdline_opts):
+  from .conftest import need_level
+  need_level("verilog", cmdline_opts)
+  cfg = get_config("paper")
+  q, k, v = qkv(10, 11, 2, 1, 96, 3.0)
+  c_cl = run_prefill("cl", cfg, q, k, v, 2, 4, cmdline_opts, npe=8, max_hdim=96)
+  assert c_cl == run_prefill("verilog", cfg, q, k, v, 2, 4, cmdline_opts, npe=8, max_hdim=96)
 
 
 @pytest.mark.parametrize("level", ["cl", "rtl", "verilog"])

@@ -80,3 +80,8 @@ def test_bench_attention_json(capsys):
   res = json.loads(capsys.readouterr().out)
   dc = res["decode_cycles_per_token"]
   assert set(dc) == {"64", "128"} and 0 < dc["64"] < dc["128"]
+  pc = res["prefill_cycles_per_row"]
+  assert set(pc) == {"64", "128"} and 0 < pc["64"] < pc["128"]        # causal: a longer prompt costs more per row
+  # a (row, key, head) pair needs ceil(96/16) = 6 MAC beats; the overlap keeps it under twice that
+  assert all(6 <= x < 12 for x in res["prefill_cycles_per_row_key_head"].values())
+  assert res["prefill_head_scaling_error"] < 0.02

@@ -185,25 +185,45 @@ def bench_weights(quick=False):
 
 
 def bench_attention(quick=False):
-  """`tellme bench attention`: decode attention cycles per token for one BitNet 0.73B layer (16 heads, 16 KV
-  heads, head dim 96) at context lengths 64 .. 1024, simulated with DecodeAttentionCL (cycle-equal to
-  DecodeAttentionRTL by test) on the paper's DDR model. (Prefill joins when its CL and RTL land.)"""
+  """`tellme bench attention`: attention cycles for one BitNet 0.73B layer (16 heads, 16 KV heads, head dim 96)
+  at context lengths 64 .. 1024, simulated with the CL models (cycle-equal to the RTL, by test) on the paper's
+  DDR model. Decode: cycles per generated token, all heads. Prefill (N_pe = 8): cycles per prompt row (the whole
+  prompt's attention / its length) for all heads; heads run one after another and the same way, so the long
+  prompts are simulated for one head and multiplied by 16 (the 64-token prompt is simulated with all 16 heads
+  too, and `prefill_head_scaling_error` says how far apart the two are)."""
   from ..ddr import DDRModel
   cfg = get_config("paper")
-  H, d = (2, 96) if quick else (16, 96)
-  res = {"config": "paper", "heads": H, "kv_heads": H, "head_dim": d, "decode_cycles_per_token": {},
-         "decode_cycles_per_key_per_head": {}}
+  H, d, npe = (2, 96, 8) if quick else (16, 96, 8)
+  res = {"config": "paper", "heads": H, "kv_heads": H, "head_dim": d, "n_pe": npe,
+         "decode_cycles_per_token": {}, "decode_cycles_per_key_per_head": {},
+         "prefill_cycles_per_row": {}, "prefill_cycles_per_row_key_head": {}}
   rng = np.random.default_rng(0)
-  for n in ((64, 128) if quick else (64, 128, 512, 1024)):
-    q = rng.standard_normal((1, H, d)).astype(np.float16)
-    k = rng.standard_normal((n, H, d)).astype(np.float16)
-    v = rng.standard_normal((n, H, d)).astype(np.float16)
-    m = mg.decode_job_msgs(cfg, q, k, v, max_ctx=1024, fifo_depth=1024)
-    th = TestHarness(MODELS["DecodeAttention"]["cl"](cfg, 1024, d), {"cmd": m["cmd"], "q": m["q"]},
-                     {"out": m["out"]}, mems={"mem": DDRModel(cfg, m["image"])})
+
+  def run(model, m, srcs):
+    th = TestHarness(model, {x: m[x] for x in srcs}, {"out": m["out"]}, mems={"mem": DDRModel(cfg, m["image"])})
     with build_dir("bench"):
-      r = simulate(th, max_cycles=10 ** 8)
-    cyc = r["cycles"] - th.srcs["cmd"].fires[0]
+      r = simulate(th, max_cycles=10 ** 9)
+    return r["cycles"] - th.srcs["cmd"].fires[0]
+
+  def qkv(n, heads):
+    return tuple(rng.standard_normal(shape).astype(np.float16) for shape in ((n, heads, d),) * 3)
+
+  lengths = (64, 128) if quick else (64, 128, 512, 1024)
+  for n in lengths:
+    q, k, v = qkv(n, H)
+    m = mg.decode_job_msgs(cfg, q[-1:], k, v, max_ctx=1024, fifo_depth=1024)
+    cyc = run(MODELS["DecodeAttention"]["cl"](cfg, 1024, d), m, ("cmd", "q"))
     res["decode_cycles_per_token"][str(n)] = cyc
     res["decode_cycles_per_key_per_head"][str(n)] = round(cyc / (n * H), 2)
+  for n in lengths:
+    q, k, v = qkv(n, 1)
+    m = mg.prefill_job_msgs(cfg, q, k, v, max_ctx=1024, npe=npe)
+    cyc = run(MODELS["PrefillAttention"]["cl"](cfg, npe, d), m, ("cmd", "q"))
+    res["prefill_cycles_per_row"][str(n)] = round(cyc * H / n, 1)
+    res["prefill_cycles_per_row_key_head"][str(n)] = round(cyc / (n * (n + 1) / 2), 2)
+    if n == 64:
+      q, k, v = qkv(n, H)
+      m = mg.prefill_job_msgs(cfg, q, k, v, max_ctx=1024, npe=npe)
+      full = run(MODELS["PrefillAttention"]["cl"](cfg, npe, d), m, ("cmd", "q"))
+      res["prefill_head_scaling_error"] = round(abs(cyc * H - full) / full, 5)
   return res
