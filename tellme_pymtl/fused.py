@@ -17,27 +17,24 @@ QMAX = F32(127.0)
 
 
 def absmax16(x16):
-  """max |x| of a float16 vector (exact in float16; NaN if any element is NaN)."""
-  a = np.abs(np.asarray(x16, dtype=F16))
-  m = F16(0)
-  for v in a:                      # the running maximum the hardware keeps (order is irrelevant for max)
-    m = fp.maximum(m, v)
-  return F16(m)
+  """max |x| over the last axis of float16 vectors (exact in float16; NaN if any element is NaN; the order the
+  hardware's running maximum takes does not matter for max)."""
+  return np.max(np.abs(np.asarray(x16, dtype=F16)), axis=-1)
 
 
 def quant_scale(absmax):
   """The BitNet activation scale: 127 / max(absmax, 1e-5) in float32 (correctly rounded division)."""
   with np.errstate(all="ignore"):
-    return fp.canon(QMAX / fp.maximum(F32(absmax), ABSMAX_FLOOR)).astype(F32)
+    return fp.canon(QMAX / fp.maximum(np.asarray(absmax, dtype=F32), ABSMAX_FLOOR)).astype(F32)
 
 
 def quantize(x16, act_bits=8):
-  """BitNet b1.58 per-token absmax quantization of one float16 vector:
+  """BitNet b1.58 per-token absmax quantization of float16 vectors (the last axis; any leading axes are tokens):
   s = 127 / max(max|x|, 1e-5); q = clamp(rint(x * s), -128, 127), all in float32.
-  Returns (q int64 [n], s float32)."""
+  Returns (q int64 [..., n], s float32 [...])."""
   x16 = np.asarray(x16, dtype=F16)
   s = quant_scale(absmax16(x16))
-  return fp.f32_to_int(fp.mul(x16.astype(F32), s), act_bits), F32(s)
+  return fp.f32_to_int(fp.mul(x16.astype(F32), s[..., None]), act_bits), s
 
 
 def deq_factor(w_scale, s_x):
@@ -47,9 +44,10 @@ def deq_factor(w_scale, s_x):
 
 
 def dequantize(acc, w_scale, s_x):
-  """Integer accumulators of one token -> float16: fp16(fp32(acc) * (w_scale / s_x))."""
+  """Integer accumulators (the last axis; leading axes are tokens, one s_x each) -> float16:
+  fp16(fp32(acc) * (w_scale / s_x))."""
   c = deq_factor(w_scale, s_x)
-  return fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), c))
+  return fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), np.asarray(c, dtype=F32)[..., None]))
 
 
 # Element-wise unit --------------------------------------------------------------------------------------------
@@ -59,17 +57,18 @@ def _flip_sign(x32):
 
 
 def ew_inputs(a16, b16):
-  """The element-wise program's inputs for one beat (or any vector whose pairs are adjacent): a, a's RoPE
-  partner (element i^1), cos, +-sin and b, all binary32. For the pair (x0, x1) with (b0, b1) = (cos, sin):
-  y0 = x0*cos + x1*(-sin), y1 = x1*cos + x0*sin."""
+  """The element-wise program's inputs for one beat (or any vectors, the last axis, whose pairs are adjacent):
+  a, a's RoPE partner (element i^1), cos, +-sin and b, all binary32. For the pair (x0, x1) with (b0, b1) =
+  (cos, sin): y0 = x0*cos + x1*(-sin), y1 = x1*cos + x0*sin."""
   a = np.asarray(fp.f16_to_f32(a16), dtype=F32)
   b = np.asarray(fp.f16_to_f32(b16), dtype=F32)
-  n = a.size
+  n = a.shape[-1]
   idx = np.arange(n)
   partner = idx ^ 1
   has = partner < n
-  ap = np.where(has, a[np.minimum(partner, n - 1)], F32(0))
-  bp = np.where(has, b[np.minimum(partner, n - 1)], F32(0))
+  pi = np.minimum(partner, n - 1)
+  ap = np.where(has, a[..., pi], F32(0))
+  bp = np.where(has, b[..., pi], F32(0))
   even = (idx & 1) == 0
   cos = np.where(even, b, bp).astype(F32)
   sin = np.where(even, _flip_sign(bp), b).astype(F32)
@@ -92,29 +91,30 @@ def inv_dim(n):
 
 
 def rms_max(x16, g16, Q, inv_n, eps):
-  """RMSNorm with the absmax for the next quantizer, in the hardware's order. x16, g16: float16 vectors of n
-  elements. Q lane partial sums of x^2 in binary32 (lane q takes elements q, q+Q, ...), combined lane 0 first;
-  r = rsqrt(sum * inv_n + eps); y = fp16((x * r) * g); amax = max |y| (binary16).
-  Returns (y float16 [n], amax float16, r float32)."""
+  """RMSNorm with the absmax for the next quantizer, in the hardware's order. x16: float16 vectors of n
+  elements (the last axis; leading axes are tokens), g16: the float16 weight [n]. Q lane partial sums of x^2 in
+  binary32 (lane q takes elements q, q+Q, ...), combined lane 0 first; r = rsqrt(sum * inv_n + eps);
+  y = fp16((x * r) * g); amax = max |y| (binary16).
+  Returns (y float16 [..., n], amax float16 [...], r float32 [...])."""
   from . import fp_prog
   x16 = np.asarray(x16, dtype=F16)
-  n = x16.size
+  lead, n = x16.shape[:-1], x16.shape[-1]
   nb = -(-n // Q)
-  x = np.zeros(nb * Q, dtype=F32)
-  x[:n] = fp.f16_to_f32(x16)
+  x = np.zeros(lead + (nb * Q,), dtype=F32)
+  x[..., :n] = fp.f16_to_f32(x16)
   g = np.zeros(nb * Q, dtype=F32)
   g[:n] = fp.f16_to_f32(np.asarray(g16, dtype=F16))
-  ps = np.zeros(Q, dtype=F32)
+  ps = np.zeros(lead + (Q,), dtype=F32)
   for j in range(nb):
-    xb = x[j * Q:(j + 1) * Q]
+    xb = x[..., j * Q:(j + 1) * Q]
     ps = np.asarray(fp.add(ps, fp.mul(xb, xb)), dtype=F32)
-  tot = ps[0]
+  tot = ps[..., 0]
   for q in range(1, Q):
-    tot = fp.add(tot, ps[q])
-  v = fp.add(fp.mul(F32(tot), F32(inv_n)), F32(eps))
-  r = fp_prog.evaluate("rsqrt", np.array([v], dtype=F32))[0]
-  y = fp.f32_to_f16(fp.mul(fp.mul(x, r), g))[:n]
-  return y, absmax16(y), F32(r)
+    tot = np.asarray(fp.add(tot, ps[..., q]), dtype=F32)
+  v = np.asarray(fp.add(fp.mul(tot, F32(inv_n)), F32(eps)), dtype=F32)
+  r = fp_prog.evaluate("rsqrt", v.reshape(-1)).reshape(v.shape).astype(F32)
+  y = fp.f32_to_f16(fp.mul(fp.mul(x, r[..., None]), g))[..., :n]
+  return y, absmax16(y), r
 
 
 RMSNORM_BOUND = 1.0e-3        # binary16 output rounding (2^-11 = 4.9e-4) plus the binary32 steps before it
