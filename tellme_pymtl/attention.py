@@ -67,6 +67,14 @@ def _recip(x):
   return fp_prog.evaluate("recip", x.ravel()).reshape(x.shape)
 
 
+def _running_max(s):
+  """IEEE 754-2019 running maximum down axis 0 (NaN propagates; a zero maximum is +0 once any +0 was seen)."""
+  m = np.maximum.accumulate(s, axis=0)
+  pz = np.logical_or.accumulate((s == 0) & ~np.signbit(s), axis=0)
+  zero = m == 0
+  return np.where(zero & pz, F32(0.0), np.where(zero, F32(-0.0), m)).astype(F32)
+
+
 def online_step(m, l, o, s, v32):
   """One key of the online softmax, vectorized over rows: m, l, s [r]; o, v32 [r, d]."""
   m_new = np.asarray(fp.maximum(m, s), dtype=F32)
@@ -149,23 +157,23 @@ def decode(q, k, v, lanes, fifo_depth=1024):
     raise AttentionError(f"context of {nk} keys exceeds the decode score FIFO of {fifo_depth}")
   group = H // k.shape[1]
   sc = scale_of(d)
-  qf = q[0]
-  m = np.full(H, NEG_INF, dtype=F32)
-  l = np.zeros(H, dtype=F32)
-  scores = np.zeros((nk, H), dtype=F32)
   kv = np.arange(H) // group
-  for j in range(nk):                                 # pass one: scores, running max and sum
-    s = np.asarray(fp.mul(dot_f32(qf, k[j, kv], lanes), sc), dtype=F32)
-    scores[j] = s
-    m_new = np.asarray(fp.maximum(m, s), dtype=F32)
-    a = _exp(fp.sub(m, m_new))
-    p = _exp(fp.sub(s, m_new))
-    l = np.asarray(fp.add(fp.mul(l, a), p), dtype=F32)
-    m = m_new
+  scores = np.asarray(fp.mul(dot_f32(q[0][None], k[:, kv], lanes), sc), dtype=F32)     # [nk, H]
+  # pass one: the running max m_j = max(m_{j-1}, s_j) (IEEE maximum: exact, so taken all at once, with
+  # -0 < +0), then a_j = exp(m_{j-1} - m_j), p_j = exp(s_j - m_j) and l_j = l_{j-1} * a_j + p_j in key order
+  mj = _running_max(scores)
+  mprev = np.concatenate([np.full((1, H), NEG_INF, dtype=F32), mj[:-1]])
+  a = _exp(fp.sub(mprev, mj))
+  p = _exp(fp.sub(scores, mj))
+  l = np.zeros(H, dtype=F32)
+  for j in range(nk):
+    l = np.asarray(fp.add(fp.mul(l, a[j]), p[j]), dtype=F32)
+  m = mj[-1]
+  # pass two: o = sum_j exp(s_j - m) * v_j, j ascending
+  pv = np.asarray(fp.mul(_exp(fp.sub(scores, m))[:, :, None], fp.f16_to_f32(v[:, kv])), dtype=F32)
   o = np.zeros((H, d), dtype=F32)
-  for j in range(nk):                                 # pass two: V streams by
-    p = _exp(fp.sub(scores[j], m))
-    o = np.asarray(fp.add(o, fp.mul(p[:, None], fp.f16_to_f32(v[j, kv]))), dtype=F32)
+  for j in range(nk):
+    o = np.asarray(fp.add(o, pv[j]), dtype=F32)
   return finish(o, l)[None]
 
 

@@ -54,7 +54,11 @@ def from_bits(b, fmt):
 
 def _op(fn, *args):
   with np.errstate(all="ignore"):
-    return canon(fn(*args))
+    r = np.asarray(fn(*args))
+  if r.dtype == np.float32 or r.dtype == np.float16:
+    if not np.isnan(r).any():                 # the common case: nothing to canonicalize
+      return r
+  return canon(r)
 
 
 def add(a, b):

@@ -276,10 +276,60 @@ def _float(b):
   return np.asarray(b, dtype=np.uint32).view(np.float32)
 
 
+def _reads_writes(op):
+  """(R read, K read, R written, K written) of one operation."""
+  kind, d = op[0], op[1]
+  regs = lambda *a: {x for x in a if not isinstance(x, tuple)}
+  if kind in ("mul", "add", "sub", "max", "min"):
+    return regs(op[2], op[3]), set(), {d}, set()
+  table = {"rndi": lambda: (regs(op[2]), set(), set(), {d}), "i2f": lambda: (set(), {op[2]}, {d}, set()),
+           "mant": lambda: (regs(op[2]), set(), {d}, set()), "expo": lambda: (regs(op[2]), set(), set(), {d}),
+           "odd": lambda: ({d}, {op[2]}, {d}, {op[2]}), "tab": lambda: (regs(op[2]), set(), {d}, set()),
+           "scl": lambda: (regs(op[2]), {op[3]}, {d}, set()),
+           "sgn": lambda: (regs(op[2], op[3]), set(), {d}, set()),
+           "sel": lambda: (set(op[3]), {op[2]}, {d}, set()), "fix": lambda: (regs(op[2], d), set(), {d}, set())}
+  return table[kind]()
+
+
+_LIVE = {}
+
+
+def live_ops(prog, kconst):
+  """The operations a result depends on when the integer inputs are the constants kconst (a "sel" on an
+  unwritten input register then reads one branch only). Evaluating just these gives the same result."""
+  key = (id(prog), kconst)
+  if key in _LIVE:
+    return _LIVE[key]
+  kwritten = set()
+  pick = {}
+  for i, op in enumerate(prog.ops):
+    if op[0] == "sel" and op[2] < prog.nkin and op[2] not in kwritten:
+      pick[i] = op[3][kconst[op[2]]] if 0 <= kconst[op[2]] < len(op[3]) else op[3][0]
+    kwritten |= _reads_writes(op)[3]
+  liveR, liveK, keep = {prog.result}, set(), []
+  for i in range(len(prog.ops) - 1, -1, -1):
+    op = prog.ops[i]
+    rr, kr, rw, kw = _reads_writes(op)
+    if not (rw & liveR or kw & liveK):
+      continue
+    keep.append(i)
+    if i in pick:
+      rr, kr = {pick[i]}, set()
+    liveR = (liveR - rw) | rr
+    liveK = (liveK - kw) | kr
+  _LIVE[key] = (sorted(keep), pick)
+  return _LIVE[key]
+
+
 def run(prog, *xs, k=()):
   """Evaluate a program on float32 arrays (its nin inputs) and integer arrays k (its nkin inputs), vectorized
-  over elements (FL). Returns float32 (NaNs canonical)."""
+  over elements (FL). Returns float32 (NaNs canonical). With scalar integer inputs only the operations the
+  result depends on run (tellme_pymtl.fp_prog.live_ops)."""
   xs = [np.asarray(x, dtype=np.float32).ravel() for x in xs]
+  ops, pick = list(enumerate(prog.ops)), {}
+  if k and all(np.ndim(v) == 0 for v in k):
+    keep, pick = live_ops(prog, tuple(int(v) for v in k))
+    ops = [(i, prog.ops[i]) for i in keep]
   assert len(xs) == prog.nin and len(k) == prog.nkin
   n = xs[0].size
   R = [np.zeros(n, dtype=np.float32) for _ in range(prog.nr)]
@@ -288,9 +338,11 @@ def run(prog, *xs, k=()):
     R[i] = x.copy()            # the raw encodings, as the hardware's input registers hold them
   for j, v in enumerate(k):
     K[j] = np.broadcast_to(np.asarray(v, dtype=np.int64), (n,)).copy()
-  for op in prog.ops:
+  for i, op in ops:
     kind, d = op[0], op[1]
-    if kind in ("mul", "add", "sub", "max", "min"):
+    if i in pick:
+      R[d] = R[pick[i]].copy()
+    elif kind in ("mul", "add", "sub", "max", "min"):
       a, b = _operand(R, op[2], n), _operand(R, op[3], n)
       fn = {"mul": fp.mul, "add": fp.add, "sub": fp.sub, "max": fp.maximum, "min": fp.minimum}[kind]
       R[d] = np.asarray(fn(a, b), dtype=np.float32)
@@ -340,8 +392,8 @@ def run(prog, *xs, k=()):
     else:
       raise ValueError(f"unknown FP program operation {kind}")
     # keep every register wrapped to its KB-bit range, as the hardware's registers are
-    for i in range(len(K)):
-      K[i] = ((K[i] - KMIN) % (1 << KB)) + KMIN
+    for j in range(len(K)):
+      K[j] = ((K[j] - KMIN) % (1 << KB)) + KMIN
   return fp.canon(R[prog.result]).astype(np.float32)
 
 

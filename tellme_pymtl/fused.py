@@ -79,8 +79,9 @@ def elementwise(mode, a16, b16):
   """y = fp16(op(a, b)) for mode in fp_prog.EW_MODES (none, rope, add, mult_silu, relu2)."""
   from . import fp_prog
   m = fp_prog.EW_MODES[mode] if isinstance(mode, str) else int(mode)
-  y32 = fp_prog.run(fp_prog.EW_PROGRAM, *ew_inputs(a16, b16), k=(m,))
-  return fp.f32_to_f16(y32)
+  ins = ew_inputs(a16, b16)
+  y32 = fp_prog.run(fp_prog.EW_PROGRAM, *ins, k=(m,))
+  return fp.f32_to_f16(y32).reshape(ins[0].shape)
 
 
 # RMS-MAX ------------------------------------------------------------------------------------------------------
@@ -104,10 +105,12 @@ def rms_max(x16, g16, Q, inv_n, eps):
   x[..., :n] = fp.f16_to_f32(x16)
   g = np.zeros(nb * Q, dtype=F32)
   g[:n] = fp.f16_to_f32(np.asarray(g16, dtype=F16))
+  sq = np.asarray(fp.mul(x, x), dtype=F32).reshape(lead + (nb, Q))
   ps = np.zeros(lead + (Q,), dtype=F32)
-  for j in range(nb):
-    xb = x[..., j * Q:(j + 1) * Q]
-    ps = np.asarray(fp.add(ps, fp.mul(xb, xb)), dtype=F32)
+  with np.errstate(all="ignore"):
+    for j in range(nb):                          # lane sums in beat order (a NaN stays NaN; canonical below)
+      np.add(ps, sq[..., j, :], out=ps)
+  ps = fp.canon(ps).astype(F32)
   tot = ps[..., 0]
   for q in range(1, Q):
     tot = np.asarray(fp.add(tot, ps[..., q]), dtype=F32)

@@ -349,7 +349,10 @@ def random_model(cfg, seed=0, p_zero=1 / 3):
   shapes = BitNetModel(cfg, None, [], None, None).shapes()
 
   def lin(shape):
-    W = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=shape, p=[(1 - p_zero) / 2, p_zero, (1 - p_zero) / 2])
+    if p_zero == 1 / 3:
+      W = rng.integers(-1, 2, size=shape, dtype=np.int8)
+    else:
+      W = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=shape, p=[(1 - p_zero) / 2, p_zero, (1 - p_zero) / 2])
     return Linear(W, np.float32(rng.uniform(0.5, 1.5) / np.sqrt(shape[1])))
 
   def norm(n):
