@@ -16,7 +16,8 @@ Per layer, for the tokens of one step (a prompt in prefill, one token in decode)
                                                 -> TLMM gate -> dequantize -> MULT_SILU / RELU2 with up
   f  = RMS-MAX(.., ffn_sub_norm)                -> quantize -> TLMM down -> dequantize -> ADD residual -> x
   final: RMS-MAX(x, norm) -> host
-Every unit's job is also appended to a trace (kind, shape) that the cycle model turns into cycles.
+The unit jobs of each step (tellme_pymtl.perf.step_jobs: kind and shape) go into a trace that the cycle model
+turns into cycles.
 """
 import numpy as np
 
@@ -26,6 +27,7 @@ from . import fused
 from . import numerics as nx
 from .config import ConfigError
 from .model import ModelError
+from .perf import step_jobs
 
 F16, F32 = np.float16, np.float32
 BLAS_EXACT = 2 ** 24                  # float32 holds every integer below this exactly
@@ -89,15 +91,13 @@ class AccelModel:
 
   # units ------------------------------------------------------------------------------------------------------
 
-  def rms(s, x, g, trace):
-    trace.append(("rms", x.shape[0], x.shape[1]))
+  def rms(s, x, g):
     y, _, _ = fused.rms_max(x, g, s.cfg.Q, fused.inv_dim(x.shape[1]), F32(s.c.eps))
     return y
 
-  def linear(s, q, sx, W, w_scale, mode, b, trace, name):
+  def linear(s, q, sx, W, w_scale, mode, b):
     """TLMM-FUSE: the quantized tokens q [n, in] through W [out, in], dequantized, element-wise `mode`."""
     n, nin = q.shape
-    trace.append(("linear", name, n, W.shape[0], nin))
     if 128 * nin < BLAS_EXACT:
       acc = (q.astype(F32) @ W.T).astype(np.int64)
     else:
@@ -110,38 +110,31 @@ class AccelModel:
 
   # the model ----------------------------------------------------------------------------------------------------
 
-  def layer(s, i, x, pos, trace):
+  def layer(s, i, x, pos):
     c, P = s.c, s.layers[i]
     n = x.shape[0]
     H, Hkv, d = c.heads, c.kv_heads, c.head_dim
-    qx, sx = fused.quantize(s.rms(x, P["in_norm"], trace), s.cfg.act_bits)
-    trace.append(("quant", n, x.shape[1]))
+    qx, sx = fused.quantize(s.rms(x, P["in_norm"]), s.cfg.act_bits)
     rb = rope_table(pos, d, H, c.rope_theta)
-    q = s.linear(qx, sx, *P["q"], "rope", rb, trace, "q")
-    k = s.linear(qx, sx, *P["k"], "rope", rb[:, :Hkv * d], trace, "k")
-    v = s.linear(qx, sx, *P["v"], "none", None, trace, "v")
+    q = s.linear(qx, sx, *P["q"], "rope", rb)
+    k = s.linear(qx, sx, *P["k"], "rope", rb[:, :Hkv * d])
+    v = s.linear(qx, sx, *P["v"], "none", None)
     s.K[i][pos] = k.reshape(n, Hkv, d)
     s.V[i][pos] = v.reshape(n, Hkv, d)
-    trace.append(("kvw", n, Hkv, d))
     ctx = int(pos[-1]) + 1
     if n > 1:
       if int(pos[0]) != 0:
         raise ValueError("prefill starts at position 0")
       att = A.prefill(q.reshape(n, H, d), s.K[i][:n], s.V[i][:n], s.cfg.Q)
-      trace.append(("prefill", n, H, Hkv, d))
     else:
       att = A.decode(q.reshape(1, H, d), s.K[i][:ctx], s.V[i][:ctx], s.cfg.Q, s.fifo_depth)
-      trace.append(("decode", ctx, H, Hkv, d))
-    qa, sa = fused.quantize(s.rms(att.reshape(n, H * d), P["attn_norm"], trace), s.cfg.act_bits)
-    trace.append(("quant", n, H * d))
-    x = s.linear(qa, sa, *P["o"], "add", x, trace, "o")
-    qh, sh = fused.quantize(s.rms(x, P["post_norm"], trace), s.cfg.act_bits)
-    trace.append(("quant", n, x.shape[1]))
-    up = s.linear(qh, sh, *P["up"], "none", None, trace, "up")
-    f = s.linear(qh, sh, *P["gate"], "mult_silu" if c.act == "silu" else "relu2", up, trace, "gate")
-    qf, sf = fused.quantize(s.rms(f, P["ffn_norm"], trace), s.cfg.act_bits)
-    trace.append(("quant", n, f.shape[1]))
-    return s.linear(qf, sf, *P["down"], "add", x, trace, "down")
+    qa, sa = fused.quantize(s.rms(att.reshape(n, H * d), P["attn_norm"]), s.cfg.act_bits)
+    x = s.linear(qa, sa, *P["o"], "add", x)
+    qh, sh = fused.quantize(s.rms(x, P["post_norm"]), s.cfg.act_bits)
+    up = s.linear(qh, sh, *P["up"], "none", None)
+    f = s.linear(qh, sh, *P["gate"], "mult_silu" if c.act == "silu" else "relu2", up)
+    qf, sf = fused.quantize(s.rms(f, P["ffn_norm"]), s.cfg.act_bits)
+    return s.linear(qf, sf, *P["down"], "add", x)
 
   def step(s, ids, trace=None):
     """Run tokens ids (the prompt, or one token) at positions pos .. pos+n-1. Returns the final normalized
@@ -159,10 +152,11 @@ class AccelModel:
       raise ModelError(f"token id {int(ids.max() if ids.max() >= s.c.vocab else ids.min())} is outside the "
                        f"vocabulary of {s.c.vocab}")
     pos = np.arange(s.pos, s.pos + n)
+    trace.extend(step_jobs(s.c, n, s.pos + n))
     x = s.embed16[ids]
     for i in range(len(s.layers)):
-      x = s.layer(i, x, pos, trace)
-    y = s.rms(x[-1:], s.norm, trace)[0]
+      x = s.layer(i, x, pos)
+    y = s.rms(x[-1:], s.norm)[0]
     s.pos += n
     return y
 

@@ -318,14 +318,15 @@ def load_checkpoint(d):
   return m
 
 
-def save_checkpoint(m, d, packed=True, layout="bitnet", master=None):
+def save_checkpoint(m, d, packed=True, layout="bitnet", master=None, float_dtype=np.float32):
   """Write a model as a checkpoint directory. packed: uint8 + weight_scale; otherwise float master weights
-  (`master`: {layer index: {name: float matrix}}, or the ternary matrix times its scale)."""
+  (`master`: {layer index: {name: float matrix}}, or the ternary matrix times its scale). The embedding, LM
+  head and norms are stored as float_dtype."""
   os.makedirs(d, exist_ok=True)
   names = NAMES[layout]
-  T = {"model.embed_tokens.weight": m.embed.astype(np.float32), "model.norm.weight": m.norm.astype(np.float32)}
+  T = {"model.embed_tokens.weight": m.embed.astype(float_dtype), "model.norm.weight": m.norm.astype(float_dtype)}
   if not m.cfg.tie:
-    T["lm_head.weight"] = m.lm_head.astype(np.float32)
+    T["lm_head.weight"] = m.lm_head.astype(float_dtype)
   for i, L in enumerate(m.layers):
     p = f"model.layers.{i}."
     for k in LINEARS:
@@ -337,7 +338,7 @@ def save_checkpoint(m, d, packed=True, layout="bitnet", master=None):
         W = master[i][k] if master else lin.W.astype(np.float32) * lin.w_scale
         T[p + names[k] + ".weight"] = np.asarray(W, dtype=np.float32)
     for k in NORMS:
-      T[p + names[k] + ".weight"] = getattr(L, k).astype(np.float32)
+      T[p + names[k] + ".weight"] = getattr(L, k).astype(float_dtype)
   save(os.path.join(d, "model.safetensors"), T, {"format": "pt"})
   with open(os.path.join(d, "config.json"), "w") as fh:
     json.dump(m.cfg.to_hf(layout), fh, indent=2)

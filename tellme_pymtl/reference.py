@@ -11,6 +11,13 @@ accelerator's numerics comes from here.
 """
 import numpy as np
 
+# Fidelity criterion. At every greedy step (teacher-forced: both fed the reference's tokens) the accelerator's
+# top-1 token must equal the reference's wherever the reference's top-1 margin (top-1 minus top-2 logit) is at
+# least TINY_MARGIN standard deviations of its logits at that step; a smaller margin is a near tie that the
+# FP16 datapath may break either way. Measured: the accelerator's logits stay within about 0.1 standard
+# deviations of the reference's on random models (harsher than trained ones), so a margin of 0.25 cannot flip.
+TINY_MARGIN = 0.25
+
 
 def act_quant(x):
   s = 127.0 / np.maximum(np.max(np.abs(x), axis=-1, keepdims=True), 1e-5)

@@ -2,7 +2,9 @@
 The `tellme` command line. It is the one part of tellme_pymtl that reaches across the levels (with translate/).
 
   tellme demo   [--config NAME] [--in-dim N] [--out-dim N] [--tokens N] [--levels fl,cl,rtl,verilog] [--seed N]
-  tellme bench tlmm|fp|weights|attention [--json]
+  tellme bench tlmm|fp|weights|attention|e2e [--json]
+  tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl] [--json]
+  tellme perf   [--json]
 
 Bad input (an impossible configuration, a dimension out of range, a missing tool) ends with one line on stderr
 naming the problem and exit status 2.
@@ -32,9 +34,24 @@ def _parser():
   d.add_argument("--json", action="store_true")
 
   b = sub.add_parser("bench", help="measured benchmarks, printed (JSON with --json)")
-  b.add_argument("what", choices=["tlmm", "fp", "weights", "attention"])
+  b.add_argument("what", choices=["tlmm", "fp", "weights", "attention", "e2e"])
   b.add_argument("--json", action="store_true")
   b.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
+
+  r = sub.add_parser("run", help="generate text with a BitNet model through the accelerator, with its timing")
+  r.add_argument("--model", default=None, help="checkpoint directory (default: the built-in tiny model)")
+  g = r.add_mutually_exclusive_group()
+  g.add_argument("--prompt", default=None)
+  g.add_argument("--prompt-ids", default=None, help="comma-separated token ids")
+  r.add_argument("--max-new-tokens", type=int, default=32)
+  r.add_argument("--level", default="fl", choices=["fl", "cl", "rtl", "verilog"])
+  r.add_argument("--config", default="paper", help="accelerator configuration (paper, small, tight)")
+  r.add_argument("--json", action="store_true")
+  r.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
+
+  f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")
+  f.add_argument("--config", default="paper")
+  f.add_argument("--json", action="store_true")
   return p
 
 
@@ -47,6 +64,12 @@ def main(argv=None):
     if args.cmd == "bench":
       from .bench import run_bench
       return run_bench(args)
+    if args.cmd == "run":
+      from .run import run_model
+      return run_model(args)
+    if args.cmd == "perf":
+      from .perf import run_perf
+      return run_perf(args)
   except (UsageError, ConfigError, ValueError) as e:
     print(f"tellme: error: {e}", file=sys.stderr)
     return 2

@@ -81,7 +81,7 @@ def bench_tlmm(quick=False):
 
 def run_bench(args):
   res = {"tlmm": bench_tlmm, "fp": bench_fp, "weights": bench_weights,
-         "attention": bench_attention}[args.what](quick=args.quick)
+         "attention": bench_attention, "e2e": bench_e2e}[args.what](quick=args.quick)
   if args.json:
     print(json.dumps(res))
   else:
@@ -226,4 +226,37 @@ def bench_attention(quick=False):
       m = mg.prefill_job_msgs(cfg, q, k, v, max_ctx=1024, npe=npe)
       full = run(MODELS["PrefillAttention"]["cl"](cfg, npe, d), m, ("cmd", "q"))
       res["prefill_head_scaling_error"] = round(abs(cyc * H - full) / full, 5)
+  return res
+
+
+def bench_e2e(quick=False):
+  """`tellme bench e2e`: the functional model's speed on full-size shapes (BitNet 0.73B with random ternary
+  weights, greedy decode on this machine) and the built-in tiny model end to end."""
+  import time
+  from .. import llm
+  from ..model import BITNET_073B, ModelConfig, random_model
+  from .run import BUILTIN
+  from ..model import load_checkpoint
+  cfg = get_config("paper")
+  res = {"config": "paper"}
+  mc = BITNET_073B if not quick else ModelConfig(vocab=512, hidden=384, intermediate=1024, layers=2, heads=4,
+                                                  kv_heads=4, head_dim=96)
+  t = time.time()
+  am = llm.AccelModel(random_model(mc, 0), cfg, max_ctx=64)
+  res["fl_load_s"] = round(time.time() - t, 2)
+  am.step(list(range(1, 17)))                         # a 16-token prompt
+  n = 4 if quick else 8
+  t = time.time()
+  for i in range(n):
+    am.step([i + 3])
+  res["fl_full_size_tok_s" if not quick else "fl_small_tok_s"] = round(n / (time.time() - t), 2)
+  res["fl_shapes"] = {"layers": mc.layers, "hidden": mc.hidden, "intermediate": mc.intermediate,
+                      "context": 16 + n}
+  tiny = llm.AccelModel(load_checkpoint(BUILTIN), cfg, max_ctx=64)
+  t = time.time()
+  toks = tiny.generate(list(b"Beautiful is better than"), 16)
+  res["fl_tiny_tok_s"] = round(16 / (time.time() - t), 1)
+  res["tiny_tokens"] = toks
+  res["verilator_top_cycles_per_s"] = None
+  res["note"] = "no composed RTL accelerator top yet: no Verilator top figure"
   return res

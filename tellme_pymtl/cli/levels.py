@@ -4,6 +4,7 @@ import os
 import shutil
 
 from cl_models.DecodeAttentionCL import DecodeAttentionCL
+from cl_models.KVWriterCL import KVWriterCL
 from cl_models.PrefillAttentionCL import PrefillAttentionCL
 from cl_models.DequantizerCL import DequantizerCL
 from cl_models.ElementwiseCL import ElementwiseCL
@@ -15,6 +16,7 @@ from cl_models.WeightBufferCL import WeightBufferCL
 from cl_models.WeightPathCL import WeightPathCL
 from cl_models.WeightStreamerCL import WeightStreamerCL
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
+from fl_models.KVWriterFL import KVWriterFL
 from fl_models.PrefillAttentionFL import PrefillAttentionFL
 from fl_models.DequantizerFL import DequantizerFL
 from fl_models.ElementwiseFL import ElementwiseFL
@@ -26,6 +28,7 @@ from fl_models.WeightBufferFL import WeightBufferFL
 from fl_models.WeightPathFL import WeightPathFL
 from fl_models.WeightStreamerFL import WeightStreamerFL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
+from rtl_models.KVWriterRTL import KVWriterRTL
 from rtl_models.PrefillAttentionRTL import PrefillAttentionRTL
 from rtl_models.DequantizerRTL import DequantizerRTL
 from rtl_models.ElementwiseRTL import ElementwiseRTL
@@ -52,6 +55,7 @@ MODELS = {
   "WeightPath": {"fl": WeightPathFL, "cl": WeightPathCL, "rtl": WeightPathRTL, "verilog": WeightPathRTL},
   "DecodeAttention": {"fl": DecodeAttentionFL, "cl": DecodeAttentionCL, "rtl": DecodeAttentionRTL,
                       "verilog": DecodeAttentionRTL},
+  "KVWriter": {"fl": KVWriterFL, "cl": KVWriterCL, "rtl": KVWriterRTL, "verilog": KVWriterRTL},
   "PrefillAttention": {"fl": PrefillAttentionFL, "cl": PrefillAttentionCL, "rtl": PrefillAttentionRTL,
                        "verilog": PrefillAttentionRTL},
 }

@@ -1,0 +1,81 @@
+"""
+`tellme perf`: full-size BitNet 0.73B and 2B4T projected on the paper's board settings (250 MHz, 17.1 GB/s) from
+the units' CL models (tellme_pymtl.perf.CycleModel), side by side with the paper's figures.
+
+  ttft_s[n]          prefill of an n-token prompt (every layer's jobs, CL counts) + the LM head, / clock
+  decode_tok_s[ctx]  clock / (one decode step at context ctx + the LM head)
+  ddr_bound_tok_s    bandwidth / bytes a decode step must read (packed weights + FP16 LM head), no KV cache
+Alternatives reported beside them, labeled analytic: prefill with weight reuse (each matrix streamed once per
+layer and applied to the whole prompt; the present weight path streams it per token).
+"""
+import json
+import sys
+
+from ..config import get_config
+from ..model import BITNET_073B, BITNET_2B4T
+from ..perf import step_jobs
+from .levels import build_dir
+from .run import cycle_model
+
+PAPER = {"bitnet-0.73b": {"decode_tok_s": 25.0, "ttft_s_64": 0.45},
+         "bitnet-2b4t": {"decode_tok_s": None, "ttft_s_64": None}}
+KV260 = {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM": 144, "URAM": 64}
+PAPER_RESOURCES = {"LUT": 98303, "FF": 136721, "DSP": 610, "BRAM": 98.5, "URAM": 60}
+
+
+def project(mc, cfg, cm):
+  f = cfg.clock_mhz * 1e6
+  head = cm.lm_head_cycles(mc)
+  res = {"shapes": {"layers": mc.layers, "hidden": mc.hidden, "intermediate": mc.intermediate, "heads": mc.heads,
+                    "kv_heads": mc.kv_heads, "head_dim": mc.head_dim, "vocab": mc.vocab},
+         "config": {"name": cfg.name, "max_in_dim": cfg.max_in_dim, "max_out_dim": cfg.max_out_dim},
+         "ttft_s": {}, "ttft_s_weight_reuse_analytic": {}, "decode_tok_s": {}, "decode_breakdown_cycles": {},
+         "prefill_breakdown_cycles": {}}
+  for n in (64, 128):
+    cyc, by = cm.cycles(step_jobs(mc, n, n))
+    res["ttft_s"][str(n)] = round((cyc + head) / f, 4)
+    res["prefill_breakdown_cycles"][str(n)] = by
+    reuse = cyc - by["weights"] + cm.reuse_prefill_linear(mc, n)
+    res["ttft_s_weight_reuse_analytic"][str(n)] = round((reuse + head) / f, 4)
+  for ctx in (128, 512, 1024):
+    cyc, by = cm.cycles(step_jobs(mc, 1, ctx))
+    by["lm-head (analytic)"] = head
+    res["decode_tok_s"][str(ctx)] = round(f / (cyc + head), 2)
+    res["decode_breakdown_cycles"][str(ctx)] = by
+  wb = cm.weight_bytes(mc)
+  res["weight_bytes"] = int(wb)
+  res["lm_head_bytes"] = mc.vocab * mc.hidden * 2
+  res["ddr_bound_tok_s"] = round(cfg.ddr_gbps * 1e9 / (wb + res["lm_head_bytes"]), 2)
+  res["paper"] = PAPER.get(mc.name)
+  return res
+
+
+def run_perf(args):
+  out = {}
+  for mc in (BITNET_073B, BITNET_2B4T):
+    # the 2B4T's FFN (6912) is wider than the paper configuration's buffers: the same design, sized for it
+    over = {} if mc.intermediate <= 4096 else {"max_in_dim": 6972, "max_out_dim": 6912}
+    cfg = get_config(args.config, **over)
+    cm = cycle_model(cfg, quiet=args.json)
+    if not args.json:
+      print(f"{mc.name}: simulating the unit jobs (CL; cached in build/perf_cache.json) ...", file=sys.stderr)
+    with build_dir("perf"):
+      out[mc.name] = project(mc, cfg, cm)
+    out[mc.name]["uram_blocks"] = cfg.uram_blocks
+  out["board"] = {"clock_mhz": get_config(args.config).clock_mhz, "ddr_gbps": get_config(args.config).ddr_gbps,
+                  "kv260": KV260, "paper_resources": PAPER_RESOURCES}
+  if args.json:
+    print(json.dumps(out))
+    return 0
+  for name in ("bitnet-0.73b", "bitnet-2b4t"):
+    r = out[name]
+    p = r["paper"] or {}
+    print(f"\n{name}  ({r['shapes']['layers']} layers, hidden {r['shapes']['hidden']}, vocab {r['shapes']['vocab']})")
+    print(f"  TTFT 64 / 128 tokens      {r['ttft_s']['64']:.3f} / {r['ttft_s']['128']:.3f} s   "
+          f"(weight reuse, analytic: {r['ttft_s_weight_reuse_analytic']['64']:.3f} / "
+          f"{r['ttft_s_weight_reuse_analytic']['128']:.3f} s)   paper (64): {p.get('ttft_s_64')}")
+    d = r["decode_tok_s"]
+    print(f"  decode tok/s at 128/512/1024  {d['128']:.1f} / {d['512']:.1f} / {d['1024']:.1f}   "
+          f"DDR bound {r['ddr_bound_tok_s']:.1f}   paper: {p.get('decode_tok_s')}")
+    print(f"  URAM blocks (weight buffer)   {r['uram_blocks']} of {KV260['URAM']}")
+  return 0

@@ -1,0 +1,151 @@
+"""
+`tellme run`: a BitNet model through the accelerator, greedy decoding, with the timing report.
+
+Tokens come from the accelerator's numerics (tellme_pymtl.llm: every unit's golden function, the FL level).
+Cycles come from the units' CL models (tellme_pymtl.perf.CycleModel), each distinct job shape simulated once
+on the configured DDR model and cached. TTFT = (prefill + LM head) / clock; decode tok/s = clock / (mean
+decode-step cycles + LM head), the LM head counted as an FP16 GEMV streamed at the DDR rate (analytic).
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from .. import llm
+from ..config import get_config
+from ..model import ModelError, load_checkpoint
+from ..perf import CycleModel
+from . import UsageError
+from .levels import MODELS, build_dir
+
+BUILTIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "tiny-bitnet")
+DEFAULT_PROMPT = "Beautiful is better than"
+UNITS = ("WeightPath", "RMSMax", "Quantizer", "KVWriter", "DecodeAttention", "PrefillAttention", "TLMMEngine")
+
+
+def cycle_model(cfg, quiet=False):
+  cache = os.path.join(os.path.abspath(os.environ.get("TELLME_BUILD", "build")), "perf_cache.json")
+  prog = None if quiet else (lambda text: print(f"  [cl] {text}", file=sys.stderr, flush=True))
+  return CycleModel(cfg, {u: MODELS[u]["cl"] for u in UNITS}, cache=cache, progress=prog)
+
+
+class Tokenizer:
+  """Byte-level for the built-in models; a Hugging Face tokenizer.json through the `tokenizers` package when
+  the checkpoint has one and the package is installed; otherwise ids only."""
+
+  def __init__(s, model_dir, mcfg):
+    s.kind, s.tok = None, None
+    if mcfg.tokenizer == "bytes":
+      s.kind = "bytes"
+      return
+    path = os.path.join(model_dir, "tokenizer.json")
+    if os.path.exists(path):
+      try:
+        from tokenizers import Tokenizer as HFTok
+        s.tok, s.kind = HFTok.from_file(path), "hf"
+      except ImportError:
+        pass
+
+  def encode(s, text):
+    if s.kind == "bytes":
+      return list(text.encode("utf-8"))
+    if s.kind == "hf":
+      return s.tok.encode(text).ids
+    raise UsageError("this checkpoint has no tokenizer tellme can use (pip install tokenizers, or give "
+                     "--prompt-ids)")
+
+  def decode(s, ids):
+    if s.kind == "bytes":
+      return bytes(ids).decode("utf-8", errors="replace")
+    if s.kind == "hf":
+      return s.tok.decode(ids)
+    return None
+
+
+def parse_ids(text):
+  try:
+    ids = [int(x) for x in text.replace(" ", "").split(",") if x]
+  except ValueError:
+    raise UsageError(f"--prompt-ids wants comma-separated integers, got {text!r}") from None
+  if not ids:
+    raise UsageError("--prompt-ids is empty")
+  return ids
+
+
+def progress(i, n, t0, stream=sys.stderr):
+  w = 30
+  done = int(w * (i + 1) / n)
+  el = time.time() - t0
+  end = "\r" if stream.isatty() else "\n"
+  stream.write(f"  [{'#' * done}{'.' * (w - done)}] {i + 1}/{n} tokens  {el:.1f} s{end}")
+  if i + 1 == n and stream.isatty():
+    stream.write("\n")
+  stream.flush()
+
+
+def run_model(args):
+  if args.level in ("rtl", "verilog"):
+    raise UsageError(f"--level {args.level}: the composed RTL accelerator top is not built yet; the units run "
+                     "at RTL one by one in the tests (fl and cl are available)")
+  if args.max_new_tokens < 1:
+    raise UsageError("--max-new-tokens must be at least 1")
+  mdir = args.model or BUILTIN
+  model = load_checkpoint(mdir)
+  cfg = get_config(args.config)
+  tok = Tokenizer(mdir, model.cfg)
+  if args.prompt_ids is not None:
+    prompt = parse_ids(args.prompt_ids)
+  else:
+    prompt = tok.encode(args.prompt if args.prompt is not None else DEFAULT_PROMPT)
+  if not prompt:
+    raise UsageError("the prompt is empty")
+  am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + args.max_new_tokens)
+  traces = []
+  t0 = time.time()
+  show = (not args.json) and sys.stderr.isatty() or args.progress
+  cb = (lambda i, t: progress(i, args.max_new_tokens, t0)) if show else None
+  toks = am.generate(prompt, args.max_new_tokens, on_token=cb, traces=traces)
+  wall = time.time() - t0
+
+  cm = cycle_model(cfg, quiet=args.json and not args.progress)
+  with build_dir("perf"):
+    pre, by = cm.cycles(traces[0])
+    dec = [cm.cycles(t) for t in traces[1:]]
+  head = cm.lm_head_cycles(model.cfg)
+  for _, b in dec:
+    for k, v in b.items():
+      by[k] = by.get(k, 0) + v
+  by["lm-head (analytic)"] = head * len(toks)
+  f = cfg.clock_mhz * 1e6
+  dcyc = [c for c, _ in dec]
+  mean_dec = float(np.mean(dcyc)) + head if dcyc else None
+  res = {
+    "model": os.path.normpath(mdir), "level": args.level, "config": cfg.name,
+    "clock_mhz": cfg.clock_mhz, "ddr_gbps": cfg.ddr_gbps,
+    "prompt_tokens": len(prompt), "tokens": toks, "text": tok.decode(toks),
+    "cycles": {"prefill": pre, "lm_head": head, "decode_per_token": dcyc,
+               "total": pre + sum(dcyc) + head * len(toks)},
+    "ttft_s": (pre + head) / f,
+    "decode_tok_s": (f / mean_dec) if mean_dec else None,
+    "breakdown_cycles": by,
+    "host_wall_s": round(wall, 3),
+  }
+  if args.json:
+    print(json.dumps(res))
+    return 0
+  text = res["text"]
+  print(f"model   {res['model']} ({model.cfg.layers} layers, hidden {model.cfg.hidden}, "
+        f"{model.cfg.n_params() / 1e6:.2f}M ternary weights)")
+  print(f"prompt  {tok.decode(prompt) if tok.kind else prompt}")
+  print(f"output  {text if text is not None else toks}")
+  print(f"level   {args.level}; accelerator config {cfg.name} at {cfg.clock_mhz:g} MHz, {cfg.ddr_gbps:g} GB/s")
+  print(f"prefill {pre} cycles ({len(prompt)} tokens)   LM head {head} cycles per token (analytic)")
+  if dcyc:
+    print(f"decode  {int(np.mean(dcyc))} cycles per token on average ({len(dcyc)} steps)")
+  print(f"TTFT    {res['ttft_s'] * 1e3:.3f} ms      decode {res['decode_tok_s'] or 0:.1f} tok/s")
+  tot = sum(by.values())
+  for k, v in sorted(by.items(), key=lambda kv: -kv[1]):
+    print(f"  {k:20s} {v:12d} cycles  {100 * v / tot:5.1f} %")
+  return 0

@@ -1,0 +1,61 @@
+"""
+The whole-model cycle model: its linear fits are exact where it extrapolates, the accelerator's trace is the
+job list it prices, and the projections move with the parameters they depend on.
+"""
+import numpy as np
+
+from tellme_pymtl import llm
+from tellme_pymtl.config import get_config
+from tellme_pymtl.model import ModelConfig, random_model
+from tellme_pymtl.perf import CycleModel, step_jobs
+from tellme_pymtl.cli.levels import MODELS
+from tellme_pymtl.cli.run import UNITS
+
+SMALL = ModelConfig(vocab=40, hidden=96, intermediate=192, layers=2, heads=2, kv_heads=1, head_dim=48, max_pos=64)
+
+
+def cm(cfg):
+  return CycleModel(cfg, {u: MODELS[u]["cl"] for u in UNITS})
+
+
+def test_decode_cost_is_linear_in_context():
+  m = cm(get_config("paper"))
+  a, b = m.decode_fit(2, 1, 48)
+  # a third context length, simulated: on the line the two measured points define
+  from tellme_pymtl import msgs as mg
+  rng = np.random.default_rng(37)
+  q = rng.standard_normal((1, 2, 48)).astype(np.float16)
+  k = rng.standard_normal((37, 1, 48)).astype(np.float16)
+  msg = mg.decode_job_msgs(m.cfg, q, k, k, max_ctx=37, fifo_depth=m.fifo)
+  sim = m._sim("DecodeAttention", msg, ("cmd", "q"), ("out",), msg["image"], m.fifo, 48)
+  assert abs(sim - (a + b * 37)) <= 1
+
+
+def test_tlmm_cost_is_linear_in_tokens():
+  m = cm(get_config("paper"))
+  a, b = m.tlmm_fit(64, 168)
+  from tellme_pymtl import msgs as mg, numerics as nx
+  rng = np.random.default_rng(1)
+  msg = mg.tlmm_job_msgs(m.cfg, nx.random_ternary(rng, (64, 168)), nx.random_acts(rng, (3, 168)))
+  assert m._sim("TLMMEngine", msg, ("cmd", "act", "wgt"), ("out",)) == a + 3 * b
+
+
+def test_trace_is_the_priced_job_list():
+  am = llm.AccelModel(random_model(SMALL, 0), get_config("paper"))
+  tr = []
+  am.step([1, 2, 3], tr)
+  assert tr == step_jobs(SMALL, 3, 3)
+  tr = []
+  am.step([4], tr)
+  assert tr == step_jobs(SMALL, 1, 4)
+
+
+def test_weight_streaming_follows_ddr_bandwidth():
+  """A decode-shaped projection is DDR bound: halving the bandwidth about doubles its cycles; doubling it is
+  capped by the three 256-bit ports (96 bytes a cycle)."""
+  cfg = get_config("paper")
+  base = cm(cfg).linear1(768, 1536)
+  assert 1.8 < cm(get_config("paper", ddr_gbps=8.55)).linear1(768, 1536) / base < 2.1
+  fast = cm(get_config("paper", ddr_gbps=34.2)).linear1(768, 1536)
+  port_bound = (768 // cfg.Q) * -(-1536 // cfg.block_in) * cfg.words_per_beat     # one 768-bit word a cycle
+  assert fast < base and abs(fast - port_bound) / port_bound < 0.1
