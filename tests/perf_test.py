@@ -7,7 +7,8 @@ import numpy as np
 from tellme_pymtl import llm
 from tellme_pymtl.config import get_config
 from tellme_pymtl.model import ModelConfig, random_model
-from tellme_pymtl.perf import CycleModel, step_jobs
+from tellme_pymtl.llm import step_jobs
+from tellme_pymtl.perf import CycleModel
 from tellme_pymtl.cli.levels import MODELS
 from tellme_pymtl.cli.run import UNITS
 
@@ -44,10 +45,12 @@ def test_trace_is_the_priced_job_list():
   am = llm.AccelModel(random_model(SMALL, 0), get_config("paper"))
   tr = []
   am.step([1, 2, 3], tr)
-  assert tr == step_jobs(SMALL, 3, 3)
+  assert tr == step_jobs(SMALL, am.cfg, 3, 3)
   tr = []
   am.step([4], tr)
-  assert tr == step_jobs(SMALL, 1, 4)
+  assert tr == step_jobs(SMALL, am.cfg, 1, 4)
+  kinds = [j[0] for j in tr]
+  assert kinds.count("linear") == 7 * SMALL.layers and kinds.count("decode") == SMALL.layers
 
 
 def test_weight_streaming_follows_ddr_bandwidth():
@@ -59,3 +62,15 @@ def test_weight_streaming_follows_ddr_bandwidth():
   fast = cm(get_config("paper", ddr_gbps=34.2)).linear1(768, 1536)
   port_bound = (768 // cfg.Q) * -(-1536 // cfg.block_in) * cfg.words_per_beat     # one 768-bit word a cycle
   assert fast < base and abs(fast - port_bound) / port_bound < 0.1
+
+
+def test_long_weight_jobs_priced_from_the_calibration():
+  """A long weight-path job is priced from the calibration matrix; direct CL simulations of other shapes and
+  token counts land within 1% of the price."""
+  m = cm(get_config("paper"))
+  from tellme_pymtl import msgs as mg, numerics as nx
+  for (out, inn, n) in [(2048, 1536, 1), (768, 3072, 2)]:
+    rng = np.random.default_rng(0)
+    msg = mg.wpath_job_msgs(m.cfg, nx.random_ternary(rng, (out, inn)), nx.random_acts(rng, (n, inn)))
+    sim = m._sim("WeightPath", msg, ("cmd", "act"), ("out",), msg["image"])
+    assert abs(m.linear(n, out, inn) - sim) / sim < 0.01

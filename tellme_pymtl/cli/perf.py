@@ -13,7 +13,7 @@ import sys
 
 from ..config import get_config
 from ..model import BITNET_073B, BITNET_2B4T
-from ..perf import step_jobs
+from ..llm import step_jobs
 from .levels import build_dir
 from .run import cycle_model
 
@@ -32,17 +32,18 @@ def project(mc, cfg, cm):
          "ttft_s": {}, "ttft_s_weight_reuse_analytic": {}, "decode_tok_s": {}, "decode_breakdown_cycles": {},
          "prefill_breakdown_cycles": {}}
   for n in (64, 128):
-    cyc, by = cm.cycles(step_jobs(mc, n, n))
+    jobs = step_jobs(mc, cfg, n, n)
+    cyc, by = cm.cycles(jobs)
     res["ttft_s"][str(n)] = round((cyc + head) / f, 4)
     res["prefill_breakdown_cycles"][str(n)] = by
-    reuse = cyc - by["weights"] + cm.reuse_prefill_linear(mc, n)
+    reuse = cyc - by["weights"] + cm.reuse_prefill_linear(jobs)
     res["ttft_s_weight_reuse_analytic"][str(n)] = round((reuse + head) / f, 4)
   for ctx in (128, 512, 1024):
-    cyc, by = cm.cycles(step_jobs(mc, 1, ctx))
+    cyc, by = cm.cycles(step_jobs(mc, cfg, 1, ctx))
     by["lm-head (analytic)"] = head
     res["decode_tok_s"][str(ctx)] = round(f / (cyc + head), 2)
     res["decode_breakdown_cycles"][str(ctx)] = by
-  wb = cm.weight_bytes(mc)
+  wb = cm.weight_bytes(step_jobs(mc, cfg, 1, 1))
   res["weight_bytes"] = int(wb)
   res["lm_head_bytes"] = mc.vocab * mc.hidden * 2
   res["ddr_bound_tok_s"] = round(cfg.ddr_gbps * 1e9 / (wb + res["lm_head_bytes"]), 2)

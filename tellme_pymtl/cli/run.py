@@ -1,9 +1,10 @@
 """
 `tellme run`: a BitNet model through the accelerator, greedy decoding, with the timing report.
 
-Tokens come from the accelerator's numerics (tellme_pymtl.llm: every unit's golden function, the FL level).
-Cycles come from the units' CL models (tellme_pymtl.perf.CycleModel), each distinct job shape simulated once
-on the configured DDR model and cached. TTFT = (prefill + LM head) / clock; decode tok/s = clock / (mean
+--level fl: tokens from the accelerator's numerics (tellme_pymtl.llm: every unit's golden function); cycles from
+the units' CL models (tellme_pymtl.perf.CycleModel), each distinct job shape simulated once and cached.
+--level cl|rtl|verilog: every unit job of every step runs through that level's model on the real data
+(tellme_pymtl.unitrun.ModelUnits; each output checked bit for bit), and the cycles are the ones measured. TTFT = (prefill + LM head) / clock; decode tok/s = clock / (mean
 decode-step cycles + LM head), the LM head counted as an FP16 GEMV streamed at the DDR rate (analytic).
 """
 import json
@@ -22,7 +23,8 @@ from .levels import MODELS, build_dir
 
 BUILTIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "tiny-bitnet")
 DEFAULT_PROMPT = "Beautiful is better than"
-UNITS = ("WeightPath", "RMSMax", "Quantizer", "KVWriter", "DecodeAttention", "PrefillAttention", "TLMMEngine")
+UNITS = ("WeightPath", "RMSMax", "Quantizer", "Dequantizer", "Elementwise", "KVWriter", "DecodeAttention",
+         "PrefillAttention", "TLMMEngine")
 
 
 def cycle_model(cfg, quiet=False):
@@ -86,9 +88,6 @@ def progress(i, n, t0, stream=sys.stderr):
 
 
 def run_model(args):
-  if args.level in ("rtl", "verilog"):
-    raise UsageError(f"--level {args.level}: the composed RTL accelerator top is not built yet; the units run "
-                     "at RTL one by one in the tests (fl and cl are available)")
   if args.max_new_tokens < 1:
     raise UsageError("--max-new-tokens must be at least 1")
   mdir = args.model or BUILTIN
@@ -101,32 +100,62 @@ def run_model(args):
     prompt = tok.encode(args.prompt if args.prompt is not None else DEFAULT_PROMPT)
   if not prompt:
     raise UsageError("the prompt is empty")
-  am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + args.max_new_tokens)
-  traces = []
+  units = None
+  if args.level != "fl":
+    from ..unitrun import ModelUnits
+    units = ModelUnits(cfg, MODELS, args.level)
+  am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + args.max_new_tokens, units=units)
+  show = ((not args.json) and sys.stderr.isatty()) or args.progress
   t0 = time.time()
-  show = (not args.json) and sys.stderr.isatty() or args.progress
-  cb = (lambda i, t: progress(i, args.max_new_tokens, t0)) if show else None
-  toks = am.generate(prompt, args.max_new_tokens, on_token=cb, traces=traces)
+  traces, step_cycles, toks = [], [], []
+
+  def measured():
+    return dict(units.cycles) if units else None
+  with build_dir("run"):
+    before = measured()
+    tr = []
+    y = am.step(prompt, tr)
+    traces.append(tr)
+    step_cycles.append((before, measured()))
+    for t in range(args.max_new_tokens):
+      tok_id = int(np.argmax(am.logits(y)))
+      toks.append(tok_id)
+      if show:
+        progress(t, args.max_new_tokens, t0)
+      if t + 1 < args.max_new_tokens:
+        before, tr = measured(), []
+        y = am.step([tok_id], tr)
+        traces.append(tr)
+        step_cycles.append((before, measured()))
   wall = time.time() - t0
 
-  cm = cycle_model(cfg, quiet=args.json and not args.progress)
-  with build_dir("perf"):
-    pre, by = cm.cycles(traces[0])
-    dec = [cm.cycles(t) for t in traces[1:]]
+  def delta(b, a):
+    return {k: a[k] - b.get(k, 0) for k in a if a[k] - b.get(k, 0)}
+  if units:                                   # cycles measured on the units that ran
+    steps = [(sum(delta(b, a).values()), delta(b, a)) for b, a in step_cycles]
+    source = f"measured: every unit job simulated at {args.level}"
+  else:                                       # cycles from the units' CL models, per job shape
+    cm = cycle_model(cfg, quiet=args.json and not args.progress)
+    with build_dir("perf"):
+      steps = [cm.cycles(t) for t in traces]
+    source = "CL cycle model: each unit job shape simulated once at CL"
+  cm = cycle_model(cfg, quiet=True)
   head = cm.lm_head_cycles(model.cfg)
-  for _, b in dec:
+  pre, by = steps[0]
+  by = dict(by)
+  dcyc = [c for c, _ in steps[1:]]
+  for _, b in steps[1:]:
     for k, v in b.items():
       by[k] = by.get(k, 0) + v
   by["lm-head (analytic)"] = head * len(toks)
   f = cfg.clock_mhz * 1e6
-  dcyc = [c for c, _ in dec]
   mean_dec = float(np.mean(dcyc)) + head if dcyc else None
   res = {
     "model": os.path.normpath(mdir), "level": args.level, "config": cfg.name,
     "clock_mhz": cfg.clock_mhz, "ddr_gbps": cfg.ddr_gbps,
     "prompt_tokens": len(prompt), "tokens": toks, "text": tok.decode(toks),
     "cycles": {"prefill": pre, "lm_head": head, "decode_per_token": dcyc,
-               "total": pre + sum(dcyc) + head * len(toks)},
+               "total": pre + sum(dcyc) + head * len(toks), "source": source},
     "ttft_s": (pre + head) / f,
     "decode_tok_s": (f / mean_dec) if mean_dec else None,
     "breakdown_cycles": by,
@@ -140,7 +169,8 @@ def run_model(args):
         f"{model.cfg.n_params() / 1e6:.2f}M ternary weights)")
   print(f"prompt  {tok.decode(prompt) if tok.kind else prompt}")
   print(f"output  {text if text is not None else toks}")
-  print(f"level   {args.level}; accelerator config {cfg.name} at {cfg.clock_mhz:g} MHz, {cfg.ddr_gbps:g} GB/s")
+  print(f"level   {args.level}; accelerator config {cfg.name} at {cfg.clock_mhz:g} MHz, {cfg.ddr_gbps:g} GB/s "
+        f"({source})")
   print(f"prefill {pre} cycles ({len(prompt)} tokens)   LM head {head} cycles per token (analytic)")
   if dcyc:
     print(f"decode  {int(np.mean(dcyc))} cycles per token on average ({len(dcyc)} steps)")
