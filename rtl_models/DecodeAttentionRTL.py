@@ -112,23 +112,23 @@ class DecodeAttentionRTL(Component):
     s.lane_s = [Wire(B32) for _ in range(Q)]          # ps (pass 1) or o (pass 2)
     s.fin = [FPMulRTL(8, 23) for _ in range(Q)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
-    for l in range(Q):
-      s.cq[l].in_ //= s.qsel[l]
-      s.ck[l].in_ //= s.ksel[l]
-      s.mul[l].a //= s.lane_a[l]
-      s.mul[l].b //= s.ck[l].out
-      s.acc[l].a //= s.lane_s[l]
-      s.acc[l].b //= s.mul[l].out
-      s.acc[l].sub //= 0
-      s.fin[l].a //= s.osel[l]
-      s.fin[l].b //= s.r
-      s.nar[l].in_ //= s.fin[l].out
-      s.out.msg[l] //= s.nar[l].out
+    for ln in range(Q):
+      s.cq[ln].in_ //= s.qsel[ln]
+      s.ck[ln].in_ //= s.ksel[ln]
+      s.mul[ln].a //= s.lane_a[ln]
+      s.mul[ln].b //= s.ck[ln].out
+      s.acc[ln].a //= s.lane_s[ln]
+      s.acc[ln].b //= s.mul[ln].out
+      s.acc[ln].sub //= 0
+      s.fin[ln].a //= s.osel[ln]
+      s.fin[ln].b //= s.r
+      s.nar[ln].in_ //= s.fin[ln].out
+      s.out.msg[ln] //= s.nar[ln].out
 
     # pipelines: lane combine and scale; exp (two lanes: a and p); reciprocal
     s.comb = FPProgRTL(P.combine_scale_program(Q), 1)
-    for l in range(Q):
-      s.comb.in_.msg[l] //= s.acc[l].out             # the last beat's sums go straight in
+    for ln in range(Q):
+      s.comb.in_.msg[ln] //= s.acc[ln].out             # the last beat's sums go straight in
     s.comb.in_.msg[Q] //= s.scale
     s.expp = FPProgRTL(P.PROGRAMS["exp"], 2)
     s.recp = FPProgRTL(P.PROGRAMS["recip"], 1)
@@ -167,22 +167,22 @@ class DecodeAttentionRTL(Component):
 
     @update
     def up_lanes():
-      for l in range(Q):
-        s.qsel[l] @= s.qreg[s.mb[0:BW_]][l]
-        if (s.me + l) < s.d:                        # elements past d: stale words, masked to +0
-          s.ksel[l] @= s.elem[s.mb[0:BW_]][l]
+      for ln in range(Q):
+        s.qsel[ln] @= s.qreg[s.mb[0:BW_]][ln]
+        if (s.me + ln) < s.d:                        # elements past d: stale words, masked to +0
+          s.ksel[ln] @= s.elem[s.mb[0:BW_]][ln]
         else:
-          s.ksel[l] @= 0
+          s.ksel[ln] @= 0
         if s.ob < MAXB:
-          s.osel[l] @= s.o[s.ob[0:BW_]][l]
+          s.osel[ln] @= s.o[s.ob[0:BW_]][ln]
         else:
-          s.osel[l] @= 0
+          s.osel[ln] @= 0
         if s.phase == P1:
-          s.lane_a[l] @= s.cq[l].out
-          s.lane_s[l] @= s.ps[l]
+          s.lane_a[ln] @= s.cq[ln].out
+          s.lane_s[ln] @= s.ps[ln]
         else:
-          s.lane_a[l] @= s.p
-          s.lane_s[l] @= s.o[s.mb[0:BW_]][l]
+          s.lane_a[ln] @= s.p
+          s.lane_s[ln] @= s.o[s.mb[0:BW_]][ln]
 
     @update
     def up_ctrl():
@@ -227,28 +227,27 @@ class DecodeAttentionRTL(Component):
         s.p_val <<= 0
       elif s.phase == IDLE:
         if s.cmd.val:
-          c = s.cmd.msg
-          s.n <<= c.n
-          s.H <<= c.heads
-          s.Hkv <<= c.kv_heads
-          s.d <<= c.hdim
-          s.wpv <<= c.wpv
-          s.wpv_w <<= zext(c.wpv, WIW)
-          s.nb <<= c.nbeats
-          s.scale <<= c.scale
-          s.stride <<= zext(c.max_ctx, 32) * zext(c.wpv, 32)
-          s.kbase <<= c.kbase
-          s.vbase <<= c.vbase
+          s.n <<= s.cmd.msg.n
+          s.H <<= s.cmd.msg.heads
+          s.Hkv <<= s.cmd.msg.kv_heads
+          s.d <<= s.cmd.msg.hdim
+          s.wpv <<= s.cmd.msg.wpv
+          s.wpv_w <<= zext(s.cmd.msg.wpv, WIW)
+          s.nb <<= s.cmd.msg.nbeats
+          s.scale <<= s.cmd.msg.scale
+          s.stride <<= zext(s.cmd.msg.max_ctx, 32) * zext(s.cmd.msg.wpv, 32)
+          s.kbase <<= s.cmd.msg.kbase
+          s.vbase <<= s.cmd.msg.vbase
           s.h <<= 0
           s.kvh <<= 0
           s.hacc <<= 0
-          s.hnxt <<= zext(c.heads, 16)
+          s.hnxt <<= zext(s.cmd.msg.heads, 16)
           s.qbeat <<= 0
           s.phase <<= QLOAD
       elif s.phase == QLOAD:
         if s.q.val:
-          for l in range(Q):
-            s.qreg[s.qbeat[0:BW_]][l] <<= s.q.msg[l]
+          for ln in range(Q):
+            s.qreg[s.qbeat[0:BW_]][ln] <<= s.q.msg[ln]
           s.qbeat <<= s.qbeat + 1
           if s.qbeat + 1 == s.nb:
             s.phase <<= P1
@@ -263,8 +262,8 @@ class DecodeAttentionRTL(Component):
             s.rq_sent <<= 0
             s.m <<= NEG_INF
             s.l <<= 0
-            for l in range(Q):
-              s.ps[l] <<= 0
+            for ln in range(Q):
+              s.ps[ln] <<= 0
       else:
         # requests and responses (P1 and P2)
         if s.req_fire:
@@ -284,19 +283,19 @@ class DecodeAttentionRTL(Component):
           else:
             s.wi <<= s.wi + 1
         if s.mac:
-          for l in range(Q):
+          for ln in range(Q):
             if s.phase == P1:
-              s.ps[l] <<= s.acc[l].out
+              s.ps[ln] <<= s.acc[ln].out
             else:
-              s.o[s.mb[0:BW_]][l] <<= s.acc[l].out
+              s.o[s.mb[0:BW_]][ln] <<= s.acc[ln].out
           if s.last_mac:
             s.mb <<= 0
             s.me <<= 0
             s.vval <<= 0
             s.keys <<= s.keys + 1
             if s.phase == P1:
-              for l in range(Q):
-                s.ps[l] <<= 0
+              for ln in range(Q):
+                s.ps[ln] <<= 0
             else:
               s.p_val <<= 0
           else:
@@ -319,8 +318,8 @@ class DecodeAttentionRTL(Component):
               s.mb <<= 0
               s.me <<= 0
               for b in range(MAXB):
-                for l in range(Q):
-                  s.o[b][l] <<= 0
+                for ln in range(Q):
+                  s.o[b][ln] <<= 0
         elif s.phase == P2:
           if s.fifo.ren:
             s.fr <<= s.fr + 1

@@ -17,6 +17,7 @@ class FPAddRTL(Component):
 
   def construct(s, E, M):
     W = 1 + E + M
+    SB = W - 1                  # the sign bit (a named constant: its index then has the right width)
     EMAX = (1 << E) - 1
     XW = M + 4                  # hidden + fraction + guard, round, sticky
     SW = M + 5                  # one carry bit
@@ -49,7 +50,7 @@ class FPAddRTL(Component):
 
     @update
     def up_align():
-      s.bb @= concat(s.b[W - 1] ^ s.sub, s.b[0:W - 1])
+      s.bb @= concat(s.b[SB] ^ s.sub, s.b[0:W - 1])
       s.swap @= s.bb[0:W - 1] > s.a[0:W - 1]
       if s.swap:
         s.x @= s.bb
@@ -84,12 +85,12 @@ class FPAddRTL(Component):
 
     @update
     def up_sum():
-      if s.x[W - 1] == s.y[W - 1]:
+      if s.x[SB] == s.y[SB]:
         s.S @= zext(s.X, SW) + zext(s.Ys, SW)
       else:
         s.S @= zext(s.X, SW) - zext(s.Ys, SW)
       # an exact zero from opposite signs is +0 (round to nearest)
-      s.rp.sign @= s.x[W - 1] & ~((s.S == 0) & (s.x[W - 1] != s.y[W - 1]))
+      s.rp.sign @= s.x[SB] & ~((s.S == 0) & (s.x[SB] != s.y[SB]))
       s.rp.exp @= zext(s.ex, EW) + 1
       s.rp.sig @= s.S
       s.rp.sticky @= 0
@@ -97,7 +98,7 @@ class FPAddRTL(Component):
     @update
     def up_out():
       s.nan @= ((s.a[M:W - 1] == EMAX) & (s.a[0:M] != 0)) | ((s.bb[M:W - 1] == EMAX) & (s.bb[0:M] != 0)) | \
-               ((s.a[M:W - 1] == EMAX) & (s.bb[M:W - 1] == EMAX) & (s.a[W - 1] != s.bb[W - 1]))
+               ((s.a[M:W - 1] == EMAX) & (s.bb[M:W - 1] == EMAX) & (s.a[SB] != s.bb[SB]))
       if s.nan:
         s.out @= CNAN
       elif s.x[M:W - 1] == EMAX:

@@ -16,6 +16,7 @@ class FPConvRTL(Component):
 
   def construct(s, Ei, Mi, Eo, Mo):
     Wi, Wo = 1 + Ei + Mi, 1 + Eo + Mo
+    SB = Wi - 1                     # the input's sign bit (a named constant: its index then has the right width)
     EMAXI, EMAXO = (1 << Ei) - 1, (1 << Eo) - 1
     BIASI, BIASO = (1 << (Ei - 1)) - 1, (1 << (Eo - 1)) - 1
     EW = max(Ei, Eo) + 3
@@ -32,7 +33,7 @@ class FPConvRTL(Component):
 
     @update
     def up_conv():
-      s.rp.sign @= s.in_[Wi - 1]
+      s.rp.sign @= s.in_[SB]
       if s.in_[Mi:Wi - 1] == 0:
         s.rp.exp @= OFS1
       else:
@@ -43,7 +44,7 @@ class FPConvRTL(Component):
         if s.in_[0:Mi] != 0:
           s.out @= CNAN
         else:
-          s.out @= concat(s.in_[Wi - 1], INF)
+          s.out @= concat(s.in_[SB], INF)
       else:
         s.out @= s.rp.out
 

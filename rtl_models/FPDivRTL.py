@@ -38,7 +38,6 @@ class FPDivRTL(Component):
     s.exp = Wire(mk_bits(EW))
     s.special = Wire()
     s.spec_val = Wire(B32)
-    s.result = Wire(B32)
     s.rp = FPRoundPackRTL(E, M, NQ, EW)
 
     CNAN = B32(0x7FC00000)

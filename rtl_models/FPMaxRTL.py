@@ -13,6 +13,7 @@ class FPMaxRTL(Component):
 
   def construct(s, E, M, is_min=False):
     W = 1 + E + M
+    SB = W - 1                  # the sign bit (a named constant: its index then has the right width)
     EMAX = (1 << E) - 1
     BW = mk_bits(W)
     CNAN = BW((EMAX << M) | (1 << (M - 1)))
@@ -27,11 +28,11 @@ class FPMaxRTL(Component):
 
     @update
     def up_max():
-      if s.a[W - 1]:
+      if s.a[SB]:
         s.ka @= ~s.a
       else:
         s.ka @= concat(Bits1(1), s.a[0:W - 1])
-      if s.b[W - 1]:
+      if s.b[SB]:
         s.kb @= ~s.b
       else:
         s.kb @= concat(Bits1(1), s.b[0:W - 1])

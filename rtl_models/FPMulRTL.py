@@ -17,6 +17,7 @@ class FPMulRTL(Component):
 
   def construct(s, E, M):
     W = 1 + E + M
+    SB = W - 1                  # the sign bit (a named constant: its index then has the right width)
     EMAX = (1 << E) - 1
     BIAS = (1 << (E - 1)) - 1
     PW = 2 * M + 2
@@ -65,7 +66,7 @@ class FPMulRTL(Component):
 
     @update
     def up_product():
-      s.rp.sign @= s.a[W - 1] ^ s.b[W - 1]
+      s.rp.sign @= s.a[SB] ^ s.b[SB]
       s.rp.exp @= s.ea + s.eb - BIAS_M1
       s.rp.sig @= s.ma * s.mb
       s.rp.sticky @= 0
@@ -75,7 +76,7 @@ class FPMulRTL(Component):
       if s.a_nan | s.b_nan | (s.a_inf & s.b_zero) | (s.b_inf & s.a_zero):
         s.out @= CNAN
       elif s.a_inf | s.b_inf:
-        s.out @= INF | concat(s.a[W - 1] ^ s.b[W - 1], ZMAG)
+        s.out @= INF | concat(s.a[SB] ^ s.b[SB], ZMAG)
       else:
         s.out @= s.rp.out
 

@@ -37,20 +37,17 @@ class FPOpStageRTL(Component):
     s.kout = [OutPort(BK) for _ in range(nk)]
     s.rnext = [Wire(B32) for _ in range(nr)]
     s.knext = [Wire(BK) for _ in range(nk)]
-    s.res = Wire(B32)
-    s.kres = Wire(BK)
-
     writes_r = kind not in ("rndi", "expo")
     writes_k = kind in ("rndi", "expo", "odd")
+    if writes_r:
+      s.res = Wire(B32)                  # the result, only where the operation writes one
+    if writes_k:
+      s.kres = Wire(BK)
     kd = op[2] if kind == "odd" else d
     for i in range(nr):
       s.rnext[i] //= s.res if (writes_r and i == d) else s.rin[i]
     for j in range(nk):
       s.knext[j] //= s.kres if (writes_k and j == kd) else s.kin[j]
-    if not writes_r:
-      s.res //= 0
-    if not writes_k:
-      s.kres //= 0
 
     def operand(a):
       return B32(P.f32bits(a[1])) if isinstance(a, tuple) else s.rin[a]
@@ -115,18 +112,21 @@ class FPOpStageRTL(Component):
       mode = op[4]
       s.ra = Wire(B32)
       s.ra //= s.rin[op[2]]
-      s.kk = Wire(BK)
-      s.kk //= s.kin[op[3]]
       s.shift = Wire(mk_bits(EW))
       s.rp = FPRoundPackRTL(8, 23, 24, EW)
       CNAN = B32(P.F32_NAN)
-      if mode == "pos":
-        s.shift //= lambda: sext(s.kk, EW)
-      elif mode == "neg":
-        s.shift //= lambda: 0 - sext(s.kk, EW)
+      if mode in ("pos", "neg"):
+        s.kk = Wire(BK)
+        s.kk //= s.kin[op[3]]
+        if mode == "pos":
+          s.shift //= lambda: sext(s.kk, EW)
+        else:
+          s.shift //= lambda: 0 - sext(s.kk, EW)
       else:
+        s.kh = Wire(mk_bits(KB - 1))                  # k >> 1 (arithmetic): bit 0 is not needed
+        s.kh //= s.kin[op[3]][1:KB]
         s.khalf = Wire(BK)
-        s.khalf //= lambda: concat(s.kk[KB - 1:KB], s.kk[1:KB])      # arithmetic shift right by one
+        s.khalf //= lambda: concat(s.kh[KB - 2:KB - 1], s.kh)
         s.shift //= lambda: 0 - sext(s.khalf, EW)
 
       @update
@@ -169,35 +169,43 @@ class FPOpStageRTL(Component):
       s.src //= s.rin[op[2]]
       s.rd = Wire(B32)
       s.rd //= s.rin[d]
-      s.cls = {}
-      s.c_nan, s.c_pinf, s.c_ninf, s.c_zero, s.c_sub, s.c_neg = (Wire() for _ in range(6))
-      s.inf_signed = Wire(B32)
       s.hit = [Wire() for _ in range(nrule)]
       s.val = [Wire(B32) for _ in range(nrule)]
-      cls = {"nan": s.c_nan, "pinf": s.c_pinf, "ninf": s.c_ninf, "zero": s.c_zero, "sub": s.c_sub,
-             "neg": s.c_neg}
-      for i, (name, v) in enumerate(rules):
-        s.hit[i] //= cls[name]
-        s.val[i] //= s.inf_signed if v == "inf_signed" else B32(v)
       PINF = B32(P.F32_PINF)
       Z31 = mk_bits(31)(0)
-
-      @update
-      def up_class():
-        s.c_nan @= (s.src[23:31] == 255) & (s.src[0:23] != 0)
-        s.c_pinf @= (s.src[23:31] == 255) & (s.src[0:23] == 0) & ~s.src[31]
-        s.c_ninf @= (s.src[23:31] == 255) & (s.src[0:23] == 0) & s.src[31]
-        s.c_zero @= s.src[0:31] == 0
-        s.c_sub @= (s.src[23:31] == 0) & (s.src[0:23] != 0)
-        s.c_neg @= s.src[31] & ~((s.src[23:31] == 255) & (s.src[0:23] != 0))
-        s.inf_signed @= PINF | concat(s.src[31], Z31)
+      # the class tests the rules use, and only those
+      used = {name for name, _ in rules}
+      if "nan" in used:
+        s.c_nan = Wire()
+        s.c_nan //= lambda: (s.src[23:31] == 255) & (s.src[0:23] != 0)
+      if "pinf" in used:
+        s.c_pinf = Wire()
+        s.c_pinf //= lambda: (s.src[23:31] == 255) & (s.src[0:23] == 0) & ~s.src[31]
+      if "ninf" in used:
+        s.c_ninf = Wire()
+        s.c_ninf //= lambda: (s.src[23:31] == 255) & (s.src[0:23] == 0) & s.src[31]
+      if "zero" in used:
+        s.c_zero = Wire()
+        s.c_zero //= lambda: s.src[0:31] == 0
+      if "sub" in used:
+        s.c_sub = Wire()
+        s.c_sub //= lambda: (s.src[23:31] == 0) & (s.src[0:23] != 0)
+      if "neg" in used:
+        s.c_neg = Wire()
+        s.c_neg //= lambda: s.src[31] & ~((s.src[23:31] == 255) & (s.src[0:23] != 0))
+      if any(v == "inf_signed" for _, v in rules):
+        s.inf_signed = Wire(B32)
+        s.inf_signed //= lambda: PINF | concat(s.src[31], Z31)
+      for i, (name, v) in enumerate(reversed(rules)):   # last rule first: the first rule is applied last, wins
+        s.hit[i] //= getattr(s, "c_" + name)
+        s.val[i] //= s.inf_signed if v == "inf_signed" else B32(v)
 
       @update
       def up_fix():
         s.res @= s.rd
         for i in range(nrule):
-          if s.hit[nrule - 1 - i]:
-            s.res @= s.val[nrule - 1 - i]
+          if s.hit[i]:
+            s.res @= s.val[i]
     else:
       raise ValueError(f"unknown FP program operation {kind}")
 

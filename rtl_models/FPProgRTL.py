@@ -20,6 +20,7 @@ class FPProgRTL(Component):
 
   def construct(s, prog, n=1):
     S = len(prog.ops)
+    SL = S - 1                      # the last stage (a named constant: its index then has the right width)
     B32 = mk_bits(32)
     nin, nkin = prog.nin, prog.nkin
     s.in_ = VecRecvIfcRTL(B32, n * nin)
@@ -46,9 +47,9 @@ class FPProgRTL(Component):
 
     @update
     def up_ctrl():
-      s.adv @= ~s.v[S - 1] | s.out.rdy
+      s.adv @= ~s.v[SL] | s.out.rdy
       s.in_.rdy @= s.adv
-      s.out.val @= s.v[S - 1]
+      s.out.val @= s.v[SL]
 
     @update_ff
     def up_valid():

@@ -20,6 +20,7 @@ from tellme_pymtl.verilog_names import set_module_name
 class FPRoundPackRTL(Component):
 
   def construct(s, E, M, SW, EW):
+    ET = EW - 1                 # the exponent's sign bit
     W = 1 + E + M
     SWI = max(SW, M + 2)
     LZW = SWI.bit_length()
@@ -74,13 +75,18 @@ class FPRoundPackRTL(Component):
       def up_shw_trunc():
         s.shw @= s.sh[0:SWI]
 
+    # en and sh in their own block: up_norm reads shw, which is made from sh (one block for both would be a
+    # combinational cycle between blocks to Verilator)
+    @update
+    def up_en():
+      s.en @= s.exp - zext(s.lz, EW)
+      s.sh @= 1 - s.en
+
     @update
     def up_norm():
       s.norm @= s.sigp << zext(s.lz, SWI)
-      s.en @= s.exp - zext(s.lz, EW)
-      s.sh @= 1 - s.en
       # subnormal range: shift right by 1 - en, collecting the shifted-out bits in st
-      if s.en[EW - 1] | (s.en == 0):
+      if s.en[ET] | (s.en == 0):
         s.efield @= 0
         if s.sh >= SWI_E:
           s.den @= 0
@@ -107,7 +113,7 @@ class FPRoundPackRTL(Component):
       s.mag @= concat(s.efield, s.den[GUARD + 1:SWI - 1]) + zext(s.rnd, EM)
       if s.sigp == 0:
         s.out @= concat(s.sign, ZERO_EM)
-      elif ~s.en[EW - 1] & (s.en >= EMAX_E):
+      elif ~s.en[ET] & (s.en >= EMAX_E):
         s.out @= concat(s.sign, INF_EM)
       else:
         s.out @= concat(s.sign, s.mag)

@@ -13,6 +13,7 @@ class IntToFPRTL(Component):
   def construct(s, N, E, M):
     BIAS = (1 << (E - 1)) - 1
     EW = max(E + 2, (BIAS + N).bit_length() + 2)
+    NT = N - 1                  # the sign bit
     s.in_ = InPort(mk_bits(N))
     s.out = OutPort(mk_bits(1 + E + M))
     s.rp = FPRoundPackRTL(E, M, N, EW)
@@ -20,8 +21,8 @@ class IntToFPRTL(Component):
 
     @update
     def up_i2f():
-      s.rp.sign @= s.in_[N - 1]
-      if s.in_[N - 1]:
+      s.rp.sign @= s.in_[NT]
+      if s.in_[NT]:
         s.rp.sig @= 0 - s.in_
       else:
         s.rp.sig @= s.in_

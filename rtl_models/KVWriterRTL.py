@@ -83,16 +83,15 @@ class KVWriterRTL(Component):
         s.phase <<= IDLE
       elif s.phase == IDLE:
         if s.cmd.val:
-          c = s.cmd.msg
-          s.base <<= c.base
-          s.p <<= c.pos
-          s.pend <<= c.pos + c.npos
+          s.base <<= s.cmd.msg.base
+          s.p <<= s.cmd.msg.pos
+          s.pend <<= s.cmd.msg.pos + s.cmd.msg.npos
           s.h <<= 0
-          s.Hkv <<= c.kv_heads
-          s.d <<= c.hdim
-          s.max_ctx <<= c.max_ctx
-          s.wpv <<= c.wpv
-          s.nb <<= c.nbeats
+          s.Hkv <<= s.cmd.msg.kv_heads
+          s.d <<= s.cmd.msg.hdim
+          s.max_ctx <<= s.cmd.msg.max_ctx
+          s.wpv <<= s.cmd.msg.wpv
+          s.nb <<= s.cmd.msg.nbeats
           s.b <<= 0
           s.phase <<= COLLECT
       elif s.phase == COLLECT:

@@ -54,6 +54,7 @@ class PrefillAttentionRTL(Component):
     NB = npe.bit_length()
     AW = RB + BW_
     DB1 = DB + 1
+    NROW = 1 << RB                   # per-row registers: a power of two of them
     WIN = cfg.max_outstanding * cfg.burst_len
     FW = max(9, WIN.bit_length() + 1)
     WIW = max(9, MAXW.bit_length())
@@ -116,8 +117,8 @@ class PrefillAttentionRTL(Component):
     s.orow = Wire(mk_bits(32 * Q))
     s.onew = Wire(mk_bits(32 * Q))
     s.oaddr = Wire(mk_bits(AW))
-    for l in range(Q):
-      s.qin[16 * l:16 * l + 16] //= s.q.msg[l]
+    for ln in range(Q):
+      s.qin[16 * ln:16 * ln + 16] //= s.q.msg[ln]
 
     # the four (key, row) walkers
     s.dcnt = RowKeyCounterRTL(DB, npe)
@@ -139,19 +140,19 @@ class PrefillAttentionRTL(Component):
     s.ck = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
     s.dmul = [FPMulRTL(8, 23) for _ in range(Q)]
     s.dacc = [FPAddRTL(8, 23) for _ in range(Q)]
-    for l in range(Q):
-      s.cq[l].in_ //= s.qrow[16 * l:16 * l + 16]
-      s.ck[l].in_ //= s.ksel[l]
-      s.dmul[l].a //= s.cq[l].out
-      s.dmul[l].b //= s.ck[l].out
-      s.dacc[l].a //= s.ps[l]
-      s.dacc[l].b //= s.dmul[l].out
-      s.dacc[l].sub //= 0
+    for ln in range(Q):
+      s.cq[ln].in_ //= s.qrow[16 * ln:16 * ln + 16]
+      s.ck[ln].in_ //= s.ksel[ln]
+      s.dmul[ln].a //= s.cq[ln].out
+      s.dmul[ln].b //= s.ck[ln].out
+      s.dacc[ln].a //= s.ps[ln]
+      s.dacc[ln].b //= s.dmul[ln].out
+      s.dacc[ln].sub //= 0
 
     # MAX and EXP: lane combine and scale, running max, exp(m - m') and exp(s - m'), l * a + p
     s.comb = FPProgRTL(P.combine_scale_program(Q), 1)
-    for l in range(Q):
-      s.comb.in_.msg[l] //= s.dacc[l].out
+    for ln in range(Q):
+      s.comb.in_.msg[ln] //= s.dacc[ln].out
     s.comb.in_.msg[Q] //= s.scale
     s.comb.out.rdy //= 1
     s.mc = Wire(B32)
@@ -197,16 +198,16 @@ class PrefillAttentionRTL(Component):
     s.mo = [FPMulRTL(8, 23) for _ in range(Q)]
     s.mp = [FPMulRTL(8, 23) for _ in range(Q)]
     s.ad = [FPAddRTL(8, 23) for _ in range(Q)]
-    for l in range(Q):
-      s.cv[l].in_ //= s.vsel[l]
-      s.mo[l].a //= s.oold[l]
-      s.mo[l].b //= s.asel
-      s.mp[l].a //= s.psel
-      s.mp[l].b //= s.cv[l].out
-      s.ad[l].a //= s.mo[l].out
-      s.ad[l].b //= s.mp[l].out
-      s.ad[l].sub //= 0
-      s.onew[32 * l:32 * l + 32] //= s.ad[l].out
+    for ln in range(Q):
+      s.cv[ln].in_ //= s.vsel[ln]
+      s.mo[ln].a //= s.oold[ln]
+      s.mo[ln].b //= s.asel
+      s.mp[ln].a //= s.psel
+      s.mp[ln].b //= s.cv[ln].out
+      s.ad[ln].a //= s.mo[ln].out
+      s.ad[ln].b //= s.mp[ln].out
+      s.ad[ln].sub //= 0
+      s.onew[32 * ln:32 * ln + 32] //= s.ad[ln].out
 
     # FIN: reciprocal, then fp16(o * r)
     s.fs = Wire(mk_bits(NB))
@@ -218,11 +219,11 @@ class PrefillAttentionRTL(Component):
     s.recp.out.rdy //= 1
     s.fin = [FPMulRTL(8, 23) for _ in range(Q)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
-    for l in range(Q):
-      s.fin[l].a //= s.orow[32 * l:32 * l + 32]
-      s.fin[l].b //= s.rsel_r
-      s.nar[l].in_ //= s.fin[l].out
-      s.out.msg[l] //= s.nar[l].out
+    for ln in range(Q):
+      s.fin[ln].a //= s.orow[32 * ln:32 * ln + 32]
+      s.fin[ln].b //= s.rsel_r
+      s.nar[ln].in_ //= s.fin[ln].out
+      s.out.msg[ln] //= s.nar[ln].out
 
     NEG_INF = B32(0xFF800000)
     WINF = mk_bits(FW)(WIN)
@@ -247,19 +248,19 @@ class PrefillAttentionRTL(Component):
       else:
         s.asel @= s.ua
         s.psel @= s.up_
-      for l in range(Q):
-        if (s.de + l) < s.d:                        # elements past d: stale words, masked to +0
-          s.ksel[l] @= s.kelem[s.db[0:BW_]][l]
+      for ln in range(Q):
+        if (s.de + ln) < s.d:                        # elements past d: stale words, masked to +0
+          s.ksel[ln] @= s.kelem[s.db[0:BW_]][ln]
         else:
-          s.ksel[l] @= 0
-        if (s.ue + l) < s.d:
-          s.vsel[l] @= s.velem[s.ub[0:BW_]][l]
+          s.ksel[ln] @= 0
+        if (s.ue + ln) < s.d:
+          s.vsel[ln] @= s.velem[s.ub[0:BW_]][ln]
         else:
-          s.vsel[l] @= 0
+          s.vsel[ln] @= 0
         if s.ufirst:
-          s.oold[l] @= 0
+          s.oold[ln] @= 0
         else:
-          s.oold[l] @= s.orow[l * 32:l * 32 + 32]
+          s.oold[ln] @= s.orow[ln * 32:ln * 32 + 32]
 
     @update
     def up_ctrl():
@@ -299,27 +300,26 @@ class PrefillAttentionRTL(Component):
         s.vval <<= 0
       elif s.phase == IDLE:
         if s.cmd.val:
-          c = s.cmd.msg
-          s.n <<= c.n
-          s.H <<= c.heads
-          s.Hkv <<= c.kv_heads
-          s.d <<= c.hdim
-          s.wpv <<= c.wpv
-          s.wpv_w <<= zext(c.wpv, WIW)
-          s.nb <<= c.nbeats
-          s.scale <<= c.scale
-          s.stride <<= zext(c.max_ctx, 32) * zext(c.wpv, 32)
-          s.kbase <<= c.kbase
-          s.vbase <<= c.vbase
+          s.n <<= s.cmd.msg.n
+          s.H <<= s.cmd.msg.heads
+          s.Hkv <<= s.cmd.msg.kv_heads
+          s.d <<= s.cmd.msg.hdim
+          s.wpv <<= s.cmd.msg.wpv
+          s.wpv_w <<= zext(s.cmd.msg.wpv, WIW)
+          s.nb <<= s.cmd.msg.nbeats
+          s.scale <<= s.cmd.msg.scale
+          s.stride <<= zext(s.cmd.msg.max_ctx, 32) * zext(s.cmd.msg.wpv, 32)
+          s.kbase <<= s.cmd.msg.kbase
+          s.vbase <<= s.cmd.msg.vbase
           s.i0 <<= 0
-          if c.n >= zext(NPE, DB):
+          if s.cmd.msg.n >= zext(NPE, DB):
             s.nr <<= NPE
           else:
-            s.nr <<= c.n[0:NB]
+            s.nr <<= s.cmd.msg.n[0:NB]
           s.h <<= 0
           s.kvh <<= 0
           s.hacc <<= 0
-          s.hnxt <<= zext(c.heads, 16)
+          s.hnxt <<= zext(s.cmd.msg.heads, 16)
           s.qr <<= 0
           s.qb <<= 0
           s.phase <<= QLOAD
@@ -348,11 +348,11 @@ class PrefillAttentionRTL(Component):
             s.uin <<= 0
             s.fs <<= 0
             s.fr <<= 0
-            for r in range(1 << RB):
+            for r in range(NROW):
               s.m[r] <<= NEG_INF
               s.l[r] <<= 0
-            for l in range(Q):
-              s.ps[l] <<= 0
+            for ln in range(Q):
+              s.ps[ln] <<= 0
       elif s.phase == KEYS:
         # requests: K_j then V_j, j top-down
         if s.req_fire:
@@ -388,15 +388,15 @@ class PrefillAttentionRTL(Component):
           if s.dlast:
             s.db <<= 0
             s.de <<= 0
-            for l in range(Q):
-              s.ps[l] <<= 0
+            for ln in range(Q):
+              s.ps[ln] <<= 0
             if s.dcnt.rlast:
               s.kval <<= 0
           else:
             s.db <<= s.db + 1
             s.de <<= s.de + Q
-            for l in range(Q):
-              s.ps[l] <<= s.dacc[l].out
+            for ln in range(Q):
+              s.ps[ln] <<= s.dacc[ln].out
         # MAX and EXP
         if s.comb.out.val:
           s.m[s.ccnt.r] <<= s.mx.out

@@ -31,6 +31,7 @@ class QuantizerRTL(Component):
 
   def construct(s, cfg):
     G, T, Q, AB, DB = cfg.G, cfg.T, cfg.Q, cfg.act_bits, cfg.dim_bits
+    QL = Q - 1                     # the last lane (a named constant: its index then has the right width)
     L = cfg.q_lanes
     KS = cfg.block_in
     NSUB = Q // L                   # sub-words of a buffered beat
@@ -162,7 +163,7 @@ class QuantizerRTL(Component):
         if s.x_fire:
           for k in range(NSUB):
             s.vbuf[s.lw][k] <<= s.xcat[k]
-          s.amax <<= s.maxc[Q - 1].out
+          s.amax <<= s.maxc[QL].out
           s.le <<= s.le + QB
           s.lw <<= s.lw + 1
           if s.last_beat:

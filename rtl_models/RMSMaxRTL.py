@@ -32,6 +32,7 @@ class RMSMaxRTL(Component):
 
   def construct(s, cfg):
     Q, DB = cfg.Q, cfg.dim_bits
+    QL = Q - 1                     # the last lane (a named constant: its index then has the right width)
     KB = DB + 1
     DEPTH = cfg.vec_depth
     AW = max(1, (DEPTH - 1).bit_length())
@@ -201,7 +202,7 @@ class RMSMaxRTL(Component):
             s.phase <<= NORM
         elif s.phase == NORM:
           if s.step:
-            s.amax_r <<= s.maxc[Q - 1].out
+            s.amax_r <<= s.maxc[QL].out
             if s.last:
               s.phase <<= AOUT
             else:

@@ -8,7 +8,7 @@ key step k = 0, 1, .. (key position i0 + nr - 1 - k); at step k the active rows 
   adv    InPort   next pair
   k, r   OutPort  the current pair;  rlast: r is the key's last row
 """
-from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update, update_ff, zext
+from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, trunc, update, update_ff, zext
 
 from tellme_pymtl.verilog_names import set_module_name
 
@@ -26,25 +26,25 @@ class RowKeyCounterRTL(Component):
     s.r = OutPort(mk_bits(RB))
     s.rlast = OutPort()
 
-    s.top = Wire(mk_bits(kbits))                     # nr - 1: the first key's row
-    s.lo = Wire(mk_bits(kbits))                      # the next key's first row, nr - 2 - k, while k + 1 < nr
+    s.top = Wire(mk_bits(RB))                        # nr - 1: the first key's row
+    s.lo = Wire(mk_bits(RB))                         # the next key's first row, nr - 2 - k, while k + 1 < nr
 
     @update
     def up_rk_comb():
       s.rlast @= zext(s.r, NB) + 1 == s.nr
-      s.top @= zext(s.nr, kbits) - 1
-      s.lo @= s.top - 1 - s.k
+      s.top @= trunc(zext(s.nr, kbits) - 1, RB)
+      s.lo @= s.top - 1 - trunc(s.k, RB)
 
     @update_ff
     def up_rk():
       if s.start:
         s.k <<= 0
-        s.r <<= s.top[0:RB]
+        s.r <<= s.top
       elif s.adv:
         if s.rlast:
           s.k <<= s.k + 1
           if s.k + 1 < zext(s.nr, kbits):
-            s.r <<= s.lo[0:RB]
+            s.r <<= s.lo
           else:
             s.r <<= 0
         else:

@@ -5,6 +5,7 @@ The `tellme` command line. It is the one part of tellme_pymtl that reaches acros
   tellme bench tlmm|fp|weights|attention|e2e [--json]
   tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl] [--json]
   tellme perf   [--json]
+  tellme translate [--config NAME] [--out DIR] [--no-lint] [--json]
 
 Bad input (an impossible configuration, a dimension out of range, a missing tool) ends with one line on stderr
 naming the problem and exit status 2.
@@ -49,6 +50,13 @@ def _parser():
   r.add_argument("--json", action="store_true")
   r.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
 
+  t = sub.add_parser("translate", help="every RTL top to Verilog (one self-contained file each), linted")
+  t.add_argument("--config", default="paper")
+  t.add_argument("--out", default=None, help="output directory (default: build/verilog/<config>)")
+  t.add_argument("--only", default=None, help="comma list of tops (default: all)")
+  t.add_argument("--no-lint", action="store_true")
+  t.add_argument("--json", action="store_true")
+
   f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")
   f.add_argument("--config", default="paper")
   f.add_argument("--json", action="store_true")
@@ -67,6 +75,9 @@ def main(argv=None):
     if args.cmd == "run":
       from .run import run_model
       return run_model(args)
+    if args.cmd == "translate":
+      from .translate import run_translate
+      return run_translate(args)
     if args.cmd == "perf":
       from .perf import run_perf
       return run_perf(args)

@@ -1,0 +1,35 @@
+"""`tellme translate`: every RTL top to Verilog with a filelist, each file linted (translate/flow.py)."""
+import json
+import os
+import sys
+
+from ..config import get_config
+from . import UsageError
+
+
+def run_translate(args):
+  from translate.flow import translate_all
+  from translate.tops import TOPS
+  from translate.verilog import ToolError
+  cfg = get_config(args.config)
+  names = None
+  if args.only:
+    names = [x.strip() for x in args.only.split(",") if x.strip()]
+    bad = [x for x in names if x not in TOPS]
+    if bad:
+      raise UsageError(f"unknown top {bad[0]} (tops: {', '.join(TOPS)})")
+  out = os.path.abspath(args.out or os.path.join(os.environ.get("TELLME_BUILD", "build"), "verilog", cfg.name))
+  prog = None if args.json else (lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+  try:
+    rep = translate_all(cfg, out, names, do_lint=not args.no_lint, progress=prog)
+  except ToolError as e:
+    raise UsageError(str(e)) from None
+  if args.json:
+    print(json.dumps(rep))
+  else:
+    for name, e in rep["tops"].items():
+      lint = "" if args.no_lint else (f"  lint: {len(e['lint'])} warnings" if e["lint"] else "  lint: clean")
+      print(f"{e['file']:24s} {e['module']:48s} {e['lines']:7d} lines{lint}")
+    print(f"filelist {os.path.join(out, 'files.f')}")
+  dirty = [n for n, e in rep["tops"].items() if e.get("lint")]
+  return 1 if dirty else 0

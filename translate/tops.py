@@ -1,0 +1,38 @@
+"""
+The RTL tops that `tellme translate` and `tellme synth` take to Verilog: every component with its own ports,
+and the composed ones (TLMM-FUSE, weight path). Parameters beyond the configuration are those of the paper's
+design: the decode score FIFO 1024 deep, N_pe = 8 prefill rows, head vectors up to 128 elements (BitNet 2B4T).
+"""
+from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
+from rtl_models.DequantizerRTL import DequantizerRTL
+from rtl_models.ElementwiseRTL import ElementwiseRTL
+from rtl_models.KVWriterRTL import KVWriterRTL
+from rtl_models.PrefillAttentionRTL import PrefillAttentionRTL
+from rtl_models.QuantizerRTL import QuantizerRTL
+from rtl_models.RMSMaxRTL import RMSMaxRTL
+from rtl_models.TLMMEngineRTL import TLMMEngineRTL
+from rtl_models.TLMMFuseRTL import TLMMFuseRTL
+from rtl_models.WeightBufferRTL import WeightBufferRTL
+from rtl_models.WeightPathRTL import WeightPathRTL
+from rtl_models.WeightStreamerRTL import WeightStreamerRTL
+
+FIFO_DEPTH, NPE, MAX_HDIM = 1024, 8, 128
+
+# name -> constructor(cfg); the units first, then the compositions (which contain them)
+TOPS = {
+  "TLMMEngine": lambda cfg: TLMMEngineRTL(cfg),
+  "Quantizer": lambda cfg: QuantizerRTL(cfg),
+  "Dequantizer": lambda cfg: DequantizerRTL(cfg),
+  "RMSMax": lambda cfg: RMSMaxRTL(cfg),
+  "Elementwise": lambda cfg: ElementwiseRTL(cfg),
+  "WeightStreamer": lambda cfg: WeightStreamerRTL(cfg),
+  "WeightBuffer": lambda cfg: WeightBufferRTL(cfg),
+  "KVWriter": lambda cfg: KVWriterRTL(cfg, MAX_HDIM),
+  "DecodeAttention": lambda cfg: DecodeAttentionRTL(cfg, FIFO_DEPTH, MAX_HDIM),
+  "PrefillAttention": lambda cfg: PrefillAttentionRTL(cfg, NPE, MAX_HDIM),
+  "TLMMFuse": lambda cfg: TLMMFuseRTL(cfg),
+  "WeightPath": lambda cfg: WeightPathRTL(cfg),
+}
+# the units that make up the accelerator (the compositions reuse them): the whole-design totals add these
+UNITS = ("TLMMEngine", "Quantizer", "Dequantizer", "RMSMax", "Elementwise", "WeightStreamer", "WeightBuffer",
+         "KVWriter", "DecodeAttention", "PrefillAttention")
