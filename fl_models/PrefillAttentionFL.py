@@ -1,85 +1,30 @@
 """
 PrefillAttentionFL: the functional prefill attention (tellme_pymtl.attention.prefill: causal, reversed key
-order per row, online softmax, grouped-query). Per command it reads the prompt's K and V vectors from the KV
-cache in DDR (tellme_pymtl.attention.kv_address), takes the query beats (in
-tellme_pymtl.attention.prefill_order: passes of npe positions, head by head) and, once all are in, sends the
-output vectors in the same order.
+order per row, online softmax, grouped-query). The prompt's K and V vectors come from the KV cache in DDR, the
+query beats in tellme_pymtl.attention.prefill_order (passes of npe positions, head by head), and the output
+vectors leave in the same order (fl_models.AttentionFL does the streaming).
 """
-from collections import deque
-
 import numpy as np
-from pymtl3 import Component, update_ff
 
 from tellme_pymtl import attention as A
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.ddr import mk_mem_req
-from tellme_pymtl.flstream import sent
+from .AttentionFL import AttentionFL
 
 
-class PrefillAttentionFL(Component):
+class PrefillAttentionFL(AttentionFL):
 
   def construct(s, cfg, npe=8):
-    s.cfg = cfg
     s.npe = npe
-    mg.attn_ports(s, cfg)
-    s.cmd.rdy //= 1
-    s.q.rdy //= 1
-    s.mem_resp.rdy //= 1
-    s.Req = mk_mem_req()
-    s.jobs, s.reqs, s.words, s.qb, s.outq = deque(), deque(), [], [], deque()
+    AttentionFL.construct(s, cfg)
 
-    @update_ff
-    def up_fl():
-      if s.reset:
-        s.jobs.clear(); s.reqs.clear(); s.words.clear(); s.qb.clear(); s.outq.clear()
-        s.mem_req.val <<= 0
-        s.out.val <<= 0
-        return
-      s.collect()
-      s.mem_req.val <<= len(s.reqs) > 0
-      if s.reqs:
-        s.mem_req.msg <<= s.reqs[0]
-      s.out.val <<= len(s.outq) > 0
-      if s.outq:
-        for i in range(cfg.Q):
-          s.out.msg[i] <<= s.outq[0][i]
+  def q_vectors(s, job):
+    return job["n"] * job["H"]
 
-  def collect(s):
-    cfg = s.cfg
-    if s.cmd.val:
-      c = s.cmd.msg
-      job = dict(n=int(c.n), H=int(c.heads), Hkv=int(c.kv_heads), d=int(c.hdim), max_ctx=int(c.max_ctx))
-      wpv = A.words_per_vec(cfg, job["d"])
-      for base in (int(c.kbase), int(c.vbase)):
-        for p in range(job["n"]):
-          for h in range(job["Hkv"]):
-            s.reqs.append(s.Req(A.kv_address(cfg, base, job["d"], job["max_ctx"], h, p), wpv))
-      s.jobs.append(job)
-    if s.mem_req.val & s.mem_req.rdy:
-      s.reqs.popleft()
-    if s.mem_resp.val:
-      s.words.append(int(s.mem_resp.msg))
-    if s.q.val:
-      s.qb.append([m.clone() for m in s.q.msg])
-    sent(s.out, s.outq)
-    if s.jobs:
-      j = s.jobs[0]
-      n, H, Hkv, d = j["n"], j["H"], j["Hkv"], j["d"]
-      wpv, bpv = A.words_per_vec(cfg, d), -(-d // cfg.Q)
-      need = 2 * n * Hkv * wpv
-      if len(s.words) >= need and len(s.qb) >= n * H * bpv:
-        vecs = [A.words_vec(cfg, s.words[i:i + wpv], d) for i in range(0, need, wpv)]
-        del s.words[:need]
-        k = np.array(vecs[:n * Hkv]).reshape(n, Hkv, d)
-        v = np.array(vecs[n * Hkv:]).reshape(n, Hkv, d)
-        order = A.prefill_order(n, H, s.npe)
-        qv = mg.heads_from_beats(cfg, s.qb[:n * H * bpv], n * H, 1, d)[:, 0]
-        del s.qb[:n * H * bpv]
-        q = np.zeros((n, H, d), dtype=np.float16)
-        for (i, h), x in zip(order, qv):
-          q[i, h] = x
-        s.outq.extend(mg.order_beats(cfg, A.prefill(q, k, v, cfg.Q), order))
-        s.jobs.popleft()
-
-  def line_trace(s):
-    return f"r{len(s.reqs):03} w{len(s.words):04} q{len(s.qb):03} o{len(s.outq):03}"
+  def compute(s, job, qbeats, k, v):
+    n, H, d = job["n"], job["H"], job["d"]
+    order = A.prefill_order(n, H, s.npe)
+    qv = mg.heads_from_beats(s.cfg, qbeats, n * H, 1, d)[:, 0]
+    q = np.zeros((n, H, d), dtype=np.float16)
+    for (i, h), x in zip(order, qv):
+      q[i, h] = x
+    return mg.order_beats(s.cfg, A.prefill(q, k, v, s.cfg.Q), order)
