@@ -27,7 +27,7 @@ class UnitMismatch(AssertionError):
 
 class ModelUnits(GoldenUnits):
 
-  def __init__(s, cfg, models, level, npe=8, fifo_depth=1024, max_hdim=None, cmdline_opts=None, on_job=None):
+  def __init__(s, cfg, models, level, npe=8, fifo_depth=1024, max_hdim=None, cmdline_opts=None):
     super().__init__(cfg, npe, fifo_depth)
     if level not in ("cl", "rtl", "verilog"):
       raise ValueError(f"ModelUnits runs cl, rtl or verilog models, not {level}")
@@ -35,14 +35,12 @@ class ModelUnits(GoldenUnits):
     s.max_hdim = max_hdim
     s.cycles = {}
     s.jobs = 0
-    s.on_job = on_job or (lambda kind: None)
 
   def _run(s, kind, comp, m, srcs, snks, image=None, args=(), ddr=None):
     if ddr is None and image is not None:
       ddr = DDRModel(s.cfg, image)
     th = TestHarness(s.models[comp][s.level](s.cfg, *args), {k: m[k] for k in srcs}, {k: m[k] for k in snks},
                      mems={"mem": ddr} if ddr is not None else None)
-    s.on_job(kind)
     r = simulate(th, verilog=(s.level == "verilog"), cmdline_opts=s.opts, max_cycles=10 ** 8)
     u = UNIT_OF[kind]
     s.cycles[u] = s.cycles.get(u, 0) + r["cycles"] - th.srcs["cmd"].fires[0]

@@ -234,9 +234,8 @@ def bench_e2e(quick=False):
   weights, greedy decode on this machine) and the built-in tiny model end to end."""
   import time
   from .. import llm
-  from ..model import BITNET_073B, ModelConfig, random_model
+  from ..model import BITNET_073B, ModelConfig, load_checkpoint, random_model
   from .run import BUILTIN
-  from ..model import load_checkpoint
   cfg = get_config("paper")
   res = {"config": "paper"}
   mc = BITNET_073B if not quick else ModelConfig(vocab=512, hidden=384, intermediate=1024, layers=2, heads=4,
