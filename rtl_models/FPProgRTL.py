@@ -5,7 +5,9 @@ FPProgRTL: an FP program (tellme_pymtl/fp_prog.py: exp, reciprocal, rsqrt, SiLU)
   kin  [n*nkin] (KB bits)             the program's integer inputs, taken with the same handshake
   out  VecSendIfcRTL(Bits32, n)       the n results, len(program) cycles later
 
-One FPOpStageRTL per operation and lane; the whole pipeline advances when its last stage is empty or its
+One FPOpStageRTL per operation and lane, held per operation (s.op<k>: that operation's stage in every lane),
+so that every list of sub-components is homogeneous (pymtl3's yosys translation gives a list one module type,
+the first element's); the whole pipeline advances when its last stage is empty or its
 result is taken (a stall holds every stage), so it accepts one beat per cycle. Latency: len(program) cycles.
 """
 from pymtl3 import Component, InPort, Wire, mk_bits, update, update_ff
@@ -26,12 +28,14 @@ class FPProgRTL(Component):
     s.in_ = VecRecvIfcRTL(B32, n * nin)
     s.kin = [InPort(mk_bits(P.KB)) for _ in range(n * nkin)]
     s.out = VecSendIfcRTL(B32, n)
-    s.lanes = [[FPOpStageRTL(op, prog.nr, prog.nk) for op in prog.ops] for _ in range(n)]
+    for k, op in enumerate(prog.ops):
+      setattr(s, f"op{k}", [FPOpStageRTL(op, prog.nr, prog.nk) for _ in range(n)])
+    stage = [getattr(s, f"op{k}") for k in range(S)]
     s.v = [Wire() for _ in range(S)]
     s.adv = Wire()
 
     for l in range(n):
-      st = s.lanes[l]
+      st = [stage[k][l] for k in range(S)]
       for i in range(prog.nr):
         st[0].rin[i] //= s.in_.msg[l * nin + i] if i < nin else 0
       for j in range(max(prog.nk, 1)):
