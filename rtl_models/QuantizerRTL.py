@@ -8,7 +8,7 @@ Ports
   act    VecSendIfcRTL(Bits(G*A), T)      ceil(n / G*T) TLMM activation beats per token (zero padded)
 
 Per token (tellme_pymtl.fused.quantize is the golden function):
-  LOAD   one x beat per cycle into the vector buffer, running absmax of |x| (binary16 maximum)
+  LOAD   one x beat per cycle into the vector buffer (Q/Lq LUT-RAMs, one per sub-word of a beat), running absmax of |x| (binary16 maximum)
   DIV    s = 127 / max(binary32(absmax), 1e-5) on FPDivRTL (26 cycles), correctly rounded like float32
   SCALE  s leaves on `scale`
   QUANT  Lq = gcd(Q, G*T) elements per cycle: q = clamp(rint(binary32(x) * s), -128, 127) into the block
@@ -18,6 +18,7 @@ from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
 from tellme_pymtl.msgs import quant_ports
 from tellme_pymtl.verilog_names import set_module_name
+from .AsyncRAMRTL import AsyncRAMRTL
 from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
 from .FPMaxRTL import FPMaxRTL
@@ -68,7 +69,7 @@ class QuantizerRTL(Component):
     s.last_block = Wire()
 
     # datapath: buffer, absmax chain, divider, Lq quantize lanes, block register
-    s.vbuf = [[Wire(mk_bits(16 * L)) for _ in range(NSUB)] for _ in range(DEPTH)]
+    s.vbuf = [AsyncRAMRTL(16 * L, DEPTH) for _ in range(NSUB)]   # sub-word k of every buffered beat
     s.absx = [Wire(B16) for _ in range(Q)]
     s.maxc = [FPMaxRTL(5, 10) for _ in range(Q)]
     s.amax_w = FPConvRTL(5, 10, 8, 23)
@@ -85,6 +86,10 @@ class QuantizerRTL(Component):
     for k in range(NSUB):
       for j in range(L):
         s.xcat[k][16 * j:16 * (j + 1)] //= s.x.msg[k * L + j]
+      s.vbuf[k].wdata //= s.xcat[k]
+      s.vbuf[k].waddr //= s.lw
+      s.vbuf[k].wen //= s.x_fire
+      s.vbuf[k].raddr //= s.qw
     s.qcat = Wire(mk_bits(AB * L))                              # the Lq quantized values of a chunk
     for j in range(L):
       s.qcat[AB * j:AB * (j + 1)] //= s.qv[j]
@@ -127,7 +132,10 @@ class QuantizerRTL(Component):
 
     @update
     def up_quant():
-      s.subw @= s.vbuf[s.qw][s.qs]
+      s.subw @= s.vbuf[0].rdata
+      for k in range(1, NSUB):
+        if s.qs == k:
+          s.subw @= s.vbuf[k].rdata
       for j in range(L):
         if (s.qe + j) < s.n:
           s.qv[j] @= s.f2i[j].out
@@ -161,8 +169,6 @@ class QuantizerRTL(Component):
           s.phase <<= LOAD
       elif s.phase == LOAD:
         if s.x_fire:
-          for k in range(NSUB):
-            s.vbuf[s.lw][k] <<= s.xcat[k]
           s.amax <<= s.maxc[QL].out
           s.le <<= s.le + QB
           s.lw <<= s.lw + 1
