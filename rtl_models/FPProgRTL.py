@@ -5,17 +5,16 @@ FPProgRTL: an FP program (tellme_pymtl/fp_prog.py: exp, reciprocal, rsqrt, SiLU)
   kin  [n*nkin] (KB bits)             the program's integer inputs, taken with the same handshake
   out  VecSendIfcRTL(Bits32, n)       the n results, len(program) cycles later
 
-One FPOpStageRTL per operation and lane, held per operation (s.op<k>: that operation's stage in every lane),
-so that every list of sub-components is homogeneous (pymtl3's yosys translation gives a list one module type,
-the first element's); the whole pipeline advances when its last stage is empty or its
-result is taken (a stall holds every stage), so it accepts one beat per cycle. Latency: len(program) cycles.
+n FPProgLaneRTL lanes (one FPOpStageRTL per operation each) under one valid pipeline: the whole pipeline
+advances when its last stage is empty or its result is taken (a stall holds every stage), so it accepts one
+beat per cycle. Latency: len(program) cycles.
 """
 from pymtl3 import Component, InPort, Wire, mk_bits, update, update_ff
 
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl.ifcs import VecRecvIfcRTL, VecSendIfcRTL
 from tellme_pymtl.verilog_names import set_module_name
-from .FPOpStageRTL import FPOpStageRTL
+from .FPProgLaneRTL import FPProgLaneRTL
 
 
 class FPProgRTL(Component):
@@ -28,26 +27,17 @@ class FPProgRTL(Component):
     s.in_ = VecRecvIfcRTL(B32, n * nin)
     s.kin = [InPort(mk_bits(P.KB)) for _ in range(n * nkin)]
     s.out = VecSendIfcRTL(B32, n)
-    for k, op in enumerate(prog.ops):
-      setattr(s, f"op{k}", [FPOpStageRTL(op, prog.nr, prog.nk) for _ in range(n)])
-    stage = [getattr(s, f"op{k}") for k in range(S)]
+    s.lanes = [FPProgLaneRTL(prog) for _ in range(n)]
     s.v = [Wire() for _ in range(S)]
     s.adv = Wire()
 
     for l in range(n):
-      st = [stage[k][l] for k in range(S)]
-      for i in range(prog.nr):
-        st[0].rin[i] //= s.in_.msg[l * nin + i] if i < nin else 0
-      for j in range(max(prog.nk, 1)):
-        st[0].kin[j] //= s.kin[l * nkin + j] if j < nkin else 0
-      for k in range(1, S):
-        for i in range(prog.nr):
-          st[k].rin[i] //= st[k - 1].rout[i]
-        for j in range(max(prog.nk, 1)):
-          st[k].kin[j] //= st[k - 1].kout[j]
-      for k in range(S):
-        st[k].en //= s.adv
-      s.out.msg[l] //= st[S - 1].rout[prog.result]
+      for i in range(nin):
+        s.lanes[l].in_[i] //= s.in_.msg[l * nin + i]
+      for j in range(max(nkin, 1)):
+        s.lanes[l].kin[j] //= s.kin[l * nkin + j] if j < nkin else 0
+      s.lanes[l].en //= s.adv
+      s.out.msg[l] //= s.lanes[l].out
 
     @update
     def up_ctrl():
