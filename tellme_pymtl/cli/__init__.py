@@ -2,10 +2,11 @@
 The `tellme` command line. It is the one part of tellme_pymtl that reaches across the levels (with translate/).
 
   tellme demo   [--config NAME] [--in-dim N] [--out-dim N] [--tokens N] [--levels fl,cl,rtl,verilog] [--seed N]
-  tellme bench tlmm|fp|weights|attention|e2e [--json]
+  tellme bench [all|tlmm|fp|weights|attention|e2e] [--json] [--plot DIR]
   tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl] [--json]
   tellme perf   [--json]
   tellme translate [--config NAME] [--out DIR] [--no-lint] [--json]
+  tellme synth  [--config NAME] [--out DIR] [--only UNITS] [--jobs N] [--json]
 
 Bad input (an impossible configuration, a dimension out of range, a missing tool) ends with one line on stderr
 naming the problem and exit status 2.
@@ -35,7 +36,9 @@ def _parser():
   d.add_argument("--json", action="store_true")
 
   b = sub.add_parser("bench", help="measured benchmarks, printed (JSON with --json)")
-  b.add_argument("what", choices=["tlmm", "fp", "weights", "attention", "e2e"])
+  b.add_argument("what", nargs="?", default="all", choices=["all", "tlmm", "fp", "weights", "attention", "e2e"],
+                 help="one component bench, or all of them in one report (default)")
+  b.add_argument("--plot", default=None, metavar="DIR", help="(all) write the PNG plots into DIR")
   b.add_argument("--json", action="store_true")
   b.add_argument("--quick", action="store_true", help="smaller workloads (for tests)")
 
@@ -56,6 +59,13 @@ def _parser():
   t.add_argument("--only", default=None, help="comma list of tops (default: all)")
   t.add_argument("--no-lint", action="store_true")
   t.add_argument("--json", action="store_true")
+
+  y = sub.add_parser("synth", help="yosys resource estimates (synth_xilinx, UltraScale+) per unit and in total")
+  y.add_argument("--config", default="paper")
+  y.add_argument("--out", default=None, help="work and cache directory (default: build/synth/<config>)")
+  y.add_argument("--only", default=None, help="comma list of units (default: all)")
+  y.add_argument("--jobs", type=int, default=2, help="yosys processes at a time")
+  y.add_argument("--json", action="store_true")
 
   f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")
   f.add_argument("--config", default="paper")
@@ -78,6 +88,9 @@ def main(argv=None):
     if args.cmd == "translate":
       from .translate import run_translate
       return run_translate(args)
+    if args.cmd == "synth":
+      from .synth import run_synth
+      return run_synth(args)
     if args.cmd == "perf":
       from .perf import run_perf
       return run_perf(args)

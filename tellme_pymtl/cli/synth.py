@@ -1,0 +1,57 @@
+"""`tellme synth`: yosys resource estimates per accelerator unit and in total (translate/synth.py), side by side
+with the paper's implementation and the KV260's budget."""
+import json
+import os
+import sys
+
+from ..config import get_config
+from . import UsageError
+
+COLS = ("LUT", "LUTRAM", "FF", "CARRY", "DSP", "BRAM", "URAM")
+
+
+def _fmt(v):
+  if v is None:
+    return "-"
+  return f"{v:,.1f}" if isinstance(v, float) and v != int(v) else f"{int(v):,}"
+
+
+def table(rep):
+  """The report as text lines: one row per unit, the total, the paper's figures and the KV260's budget."""
+  rows = [("unit",) + COLS]
+  for name, u in rep["units"].items():
+    rows.append((name,) + tuple(_fmt(u[k]) for k in COLS))
+  rows.append(("total (this RTL)",) + tuple(_fmt(rep["total"][k]) for k in COLS))
+  rows.append(("paper (Vivado)",) + tuple(_fmt(rep["paper"].get(k)) for k in COLS))
+  rows.append(("KV260 budget",) + tuple(_fmt(rep["kv260"].get(k)) for k in COLS))
+  rows.append(("total / budget",) + tuple(f"{rep['total'][k] / rep['kv260'][k]:.0%}" for k in COLS))
+  w = [max(len(r[i]) for r in rows) for i in range(len(COLS) + 1)]
+  return [r[0].ljust(w[0]) + "".join(x.rjust(w[i + 1] + 2) for i, x in enumerate(r[1:])) for r in rows]
+
+
+def run_synth(args):
+  from translate.synth import synth_all
+  from translate.tops import UNITS
+  from translate.verilog import ToolError
+  cfg = get_config(args.config)
+  names = None
+  if args.only:
+    names = [x.strip() for x in args.only.split(",") if x.strip()]
+    bad = [x for x in names if x not in UNITS]
+    if bad:
+      raise UsageError(f"unknown unit {bad[0]} (units: {', '.join(UNITS)})")
+  out = os.path.abspath(args.out or os.path.join(os.environ.get("TELLME_BUILD", "build"), "synth", cfg.name))
+  prog = lambda text: print(f"  {text}", file=sys.stderr, flush=True)
+  try:
+    rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog)
+  except ToolError as e:
+    raise UsageError(str(e)) from None
+  with open(os.path.join(out, "synth.json"), "w") as f:
+    json.dump(rep, f, indent=1)
+  if args.json:
+    print(json.dumps(rep))
+    return 0
+  print(f"yosys {rep['flow']}, configuration {cfg.name}; BRAM in 36 Kb blocks, LUT includes LUTRAM")
+  for line in table(rep):
+    print(line)
+  return 0

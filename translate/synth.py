@@ -1,0 +1,215 @@
+"""
+`tellme synth`: yosys synthesis estimates (`synth_xilinx -family xcup -uram`, UltraScale+ like the KV260's
+XCK26) of every accelerator unit (translate.tops.UNITS) at a configuration, and their total.
+
+Each unit is translated with pymtl3's YosysTranslationPass (flattened ports, which yosys 0.23 reads; the
+Verilator flow's unpacked-array ports it cannot), synthesized in its own yosys process (two at a time), and its
+`stat` parsed into the resources Vivado reports:
+
+  LUT     CLB LUTs: logic LUTs (LUT1..LUT6) plus the LUTs used as memory (LUT-RAM and shift registers)
+  LUTRAM  of those, LUTs used as memory (RAM32M16 = RAM64M8 = 8 LUTs, RAM32M = RAM64M = 4, RAMxX1D = 2 .. 8,
+          SRL16E / SRLC32E = 1)
+  FF      FDRE, FDSE, FDCE, FDPE
+  CARRY   CARRY8 (CARRY4 on older families)
+  DSP     DSP48E2
+  BRAM    36 Kb block RAMs (RAMB36E2 = 1, RAMB18E2 = 0.5), as the paper counts them
+  URAM    URAM288
+
+Results are cached in <out>/cache.json by a hash of the Verilog and the yosys script, so a second run costs only
+the translation. Every yosys log is kept (<out>/<unit>.log). The whole design is the sum of the units (each
+unit appears once in the accelerator).
+"""
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+from .tops import TOPS, UNITS
+from .verilog import ToolError
+
+# synth_xilinx in two parts around its `coarse` step, which is run here without `share` (resource sharing of
+# mutually exclusive arithmetic): on these FP datapaths `share` took 56% of the time to save 4% of the LUTs.
+_SX = "synth_xilinx -family xcup -uram -flatten -top {top}"
+# Every lane of an FP program (FPProgLaneRTL) stays a hierarchy boundary: yosys synthesizes its definition once
+# (flattened inside, so its dead registers and constant operands are optimized) and `stat` counts it per
+# instance. Flattening 16 lanes of a 49-stage program into their unit took yosys over 20 minutes.
+KEEP = "FPProgLaneRTL*"
+SCRIPT = ("read_verilog -sv {file}; hierarchy -top {top}; setattr -mod -set keep_hierarchy 1 " + KEEP + "; "
+          + _SX + " -run :coarse; "
+          "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; opt; memory -nomap; opt_clean; "
+          + _SX + " -run map_memory:; tee -o {stat} stat")
+SCRIPT_VERSION = 3
+
+LUTRAM_LUTS = {"RAM32M16": 8, "RAM64M8": 8, "RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2,
+               "RAM128X1D": 4, "RAM256X1D": 8, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
+               "RAM512X1S": 8, "SRL16E": 1, "SRLC32E": 1}
+FFS = ("FDRE", "FDSE", "FDCE", "FDPE")
+BRAMS = {"RAMB36E2": 1.0, "RAMB18E2": 0.5, "RAMB36E1": 1.0, "RAMB18E1": 0.5}
+RESOURCES = ("LUT", "LUTRAM", "FF", "CARRY", "DSP", "BRAM", "URAM")
+
+# The paper's implementation on the KV260 (TeLLMe, table of resources), and the device's budget (XCK26).
+PAPER = {"LUT": 98303, "FF": 136721, "DSP": 610, "BRAM": 98.5, "URAM": 60}
+KV260 = {"LUT": 117120, "LUTRAM": 57600, "FF": 234240, "CARRY": 14640, "DSP": 1248, "BRAM": 144, "URAM": 64}
+
+
+def parse_stat(text):
+  """The cell counts of a yosys `stat` report's last section (the design hierarchy's totals when the design
+  kept sub-modules, else its one module) -> {resource: count} plus the raw cells."""
+  text = text.split("=== design hierarchy ===")[-1]
+  text = text[text.find("Number of cells"):] if "Number of cells" in text else text
+  cells = {}
+  for m in re.finditer(r"^\s+(\$?[A-Za-z_][\w$]*)\s+(\d+)\s*$", text, re.M):
+    cells[m.group(1)] = int(m.group(2))
+  r = {k: 0 for k in RESOURCES}
+  for name, n in cells.items():
+    if re.fullmatch(r"LUT[1-6]", name):
+      r["LUT"] += n
+    elif name in LUTRAM_LUTS:
+      r["LUTRAM"] += n * LUTRAM_LUTS[name]
+    elif name in FFS:
+      r["FF"] += n
+    elif name in ("CARRY8", "CARRY4"):
+      r["CARRY"] += n
+    elif name.startswith("DSP48"):
+      r["DSP"] += n
+    elif name in BRAMS:
+      r["BRAM"] += n * BRAMS[name]
+    elif name == "URAM288" or name.startswith("URAM288"):
+      r["URAM"] += n
+  r["LUT"] += r["LUTRAM"]
+  r["cells"] = cells
+  return r
+
+
+def yosys_exe():
+  exe = shutil.which("yosys")
+  if exe is None:
+    raise ToolError("yosys is not installed (apt-get install -y yosys)")
+  return exe
+
+
+_LOOP_INIT = re.compile(r"(for\s*\(\s*\w+\s*=\s*)\d+'d(\d+)\s*;")
+
+
+def fix_for_yosys(text):
+  """Work around a yosys 0.23 front-end bug: a for loop whose variable starts from a sized constant
+  (`for ( i = 1'd0; ...`, as pymtl3 writes every loop) unrolls to nothing, silently dropping the loop's
+  assignments. The same loop from an unsized constant (`i = 0`) is read correctly."""
+  return _LOOP_INIT.sub(r"\1\2;", text)
+
+
+def translate_yosys(comp, out_dir):
+  """Elaborate `comp` and write its yosys-flavoured Verilog into out_dir; returns (path, top module)."""
+  from pymtl3.passes.backends.yosys import YosysTranslationPass
+  os.makedirs(out_dir, exist_ok=True)
+  cwd = os.getcwd()
+  os.chdir(out_dir)
+  try:
+    comp.elaborate()
+    comp.set_metadata(YosysTranslationPass.enable, True)
+    comp.apply(YosysTranslationPass())
+    top = comp.get_metadata(YosysTranslationPass.translated_top_module)
+    path = os.path.join(out_dir, comp.get_metadata(YosysTranslationPass.translated_filename))
+    with open(path) as f:
+      text = f.read()
+    with open(path, "w") as f:
+      f.write(fix_for_yosys(text))
+    return path, top
+  finally:
+    os.chdir(cwd)
+
+
+def _digest(path):
+  h = hashlib.sha1()
+  h.update(f"{SCRIPT_VERSION}:{SCRIPT}".encode())
+  with open(path, "rb") as f:
+    h.update(f.read())
+  return h.hexdigest()
+
+
+# yosys 0.23 maps some LUT-RAM shapes (512 deep, dual port) to a primitive its own map file rejects; such a unit
+# is synthesized again without LUT-RAM (its memories then go to block RAM), and the result says so.
+LUTRAM_BUG = "invalid OPTION_ABITS/WIDTH combination"
+
+
+def run_yosys(path, top, log, timeout=3600):
+  """Synthesize one file; returns the parsed resources. Raises ToolError with the log's last error line."""
+  stat = log + ".stat"
+  t = time.time()
+  note = None
+  for script in (SCRIPT, SCRIPT.replace(" -flatten", " -flatten -nolutram")):
+    if os.path.exists(stat):
+      os.remove(stat)
+    r = subprocess.run([yosys_exe(), "-q", "-l", log, "-p", script.format(file=path, top=top, stat=stat)],
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode == 0 and os.path.exists(stat):
+      break
+    err = [l for l in (r.stdout + r.stderr).splitlines() if "ERROR" in l] or ["yosys failed"]
+    if LUTRAM_BUG not in err[-1] or note:
+      raise ToolError(f"yosys on {os.path.basename(path)}: {err[-1].strip()}")
+    note = "synthesized with -nolutram (yosys 0.23 LUT-RAM mapping bug)"
+  with open(stat) as f:
+    res = parse_stat(f.read())
+  res["seconds"] = round(time.time() - t, 1)
+  res["note"] = note
+  return res
+
+
+def _synth_one(args):
+  path, top, log = args
+  return run_yosys(path, top, log)
+
+
+def synth_all(cfg, out_dir, names=None, jobs=2, progress=None):
+  """Synthesize the units (default translate.tops.UNITS) of cfg; returns the report
+  {config, units: {name: resources}, total: resources, paper, kv260}."""
+  progress = progress or (lambda text: None)
+  names = list(names or UNITS)
+  for n in names:
+    if n not in TOPS:
+      raise ToolError(f"no RTL top named {n} (known: {', '.join(TOPS)})")
+  yosys_exe()
+  out_dir = os.path.abspath(out_dir)
+  work = os.path.join(out_dir, "work")
+  os.makedirs(work, exist_ok=True)
+  cache_path = os.path.join(out_dir, "cache.json")
+  cache = {}
+  if os.path.exists(cache_path):
+    try:
+      with open(cache_path) as f:
+        cache = json.load(f)
+    except ValueError:
+      cache = {}
+  todo, units, keys = [], {}, {}
+  for n in names:
+    progress(f"translating {n}")
+    path, top = translate_yosys(TOPS[n](cfg), os.path.join(work, n))
+    keys[n] = _digest(path)
+    if keys[n] in cache:
+      units[n] = dict(cache[keys[n]], cached=True)
+    else:
+      todo.append((n, path, top))
+  done = len(names) - len(todo)
+  if todo:
+    progress(f"synthesizing {len(todo)} unit(s) with yosys, {jobs} at a time ({done} cached)")
+    with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
+      futs = {ex.submit(_synth_one, (p, t, os.path.join(out_dir, f"{n}.log"))): (n, t) for n, p, t in todo}
+      for f in cf.as_completed(futs):
+        n, top = futs[f]
+        res = f.result()
+        res["module"] = top
+        units[n] = dict(res, cached=False)
+        cache[keys[n]] = res
+        with open(cache_path, "w") as fh:
+          json.dump(cache, fh, indent=1)
+        done += 1
+        progress(f"[{done}/{len(names)}] {n}: {res['LUT']} LUT, {res['FF']} FF, {res['DSP']} DSP, "
+                 f"{res['BRAM']} BRAM, {res['URAM']} URAM ({res['seconds']} s)")
+  units = {n: units[n] for n in names}
+  total = {k: sum(u[k] for u in units.values()) for k in RESOURCES}
+  return {"config": cfg.name, "digest": cfg.digest(), "flow": _SX.format(top="<unit>") + " (coarse step without share)",
+          "units": units, "total": total, "paper": PAPER, "kv260": KV260}
