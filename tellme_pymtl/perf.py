@@ -22,6 +22,7 @@ and the weight-reuse prefill alternative (weights streamed once per layer, the e
 
 The unit CL models are passed in (the CLI's registry), so this module never imports a level.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -59,14 +60,18 @@ class CycleModel:
     if not s.path:
       return
     try:
-      data = {}
-      if os.path.exists(s.path):
-        with open(s.path) as f:
-          data = json.load(f)
-      data[s.key] = s.memo
       os.makedirs(os.path.dirname(os.path.abspath(s.path)), exist_ok=True)
-      with open(s.path, "w") as f:
-        json.dump(data, f)
+      with open(s.path + ".lock", "w") as lock:       # several processes (bench sweeps) share the file
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = {}
+        if os.path.exists(s.path):
+          with open(s.path) as f:
+            data = json.load(f)
+        data[s.key] = dict(data.get(s.key, {}), **s.memo)
+        tmp = f"{s.path}.{os.getpid()}"
+        with open(tmp, "w") as f:
+          json.dump(data, f)
+        os.replace(tmp, s.path)
     except (OSError, ValueError):
       pass
 

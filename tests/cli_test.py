@@ -85,3 +85,21 @@ def test_bench_attention_json(capsys):
   # a (row, key, head) pair needs ceil(96/16) = 6 MAC beats; the overlap keeps it under twice that
   assert all(6 <= x < 12 for x in res["prefill_cycles_per_row_key_head"].values())
   assert res["prefill_head_scaling_error"] < 0.02
+
+
+def test_bench_all_report_and_plots(tmp_path, capsys):
+  """`tellme bench --quick --json --plot DIR`: every component bench in one report with the modeled figures;
+  the roofline is computed (decode tok/s grows with the DDR bandwidth and stays under the DDR bound) and the
+  PNG plots are written."""
+  assert main(["bench", "--quick", "--json", "--plot", str(tmp_path)]) == 0
+  rep = json.loads(capsys.readouterr().out)
+  assert set(rep["components"]) == {"tlmm", "fp", "weights", "attention", "e2e"}
+  s = rep["summary"]
+  assert s["macs_per_cycle"] > 0 and s["sim_cycles_per_s"]["cl_cycles_per_s"] > 0
+  assert s["decode_tok_s"]["128"] == rep["perf"]["bitnet-0.73b"]["decode_tok_s"]["128"]
+  assert 0 < s["decode_vs_ddr_bound"] <= 1
+  lo, hi = rep["roofline"]
+  assert lo["ddr_gbps"] < hi["ddr_gbps"] and 0 < lo["tok_s"] < hi["tok_s"]
+  assert all(p["tok_s"] <= p["ddr_bound_tok_s"] for p in rep["roofline"])
+  assert hi["tok_s"] == s["decode_tok_s"]["128"]            # 17.1 GB/s is the board's figure
+  assert rep["plots"] and all(open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for p in rep["plots"])

@@ -56,6 +56,11 @@ PAPER = {"LUT": 98303, "FF": 136721, "DSP": 610, "BRAM": 98.5, "URAM": 60}
 KV260 = {"LUT": 117120, "LUTRAM": 57600, "FF": 234240, "CARRY": 14640, "DSP": 1248, "BRAM": 144, "URAM": 64}
 
 
+# yosys seconds per unit at the paper configuration on this 2-core machine (for the order of the work only)
+EST_SECONDS = {"PrefillAttention": 540, "DecodeAttention": 535, "RMSMax": 440, "Elementwise": 211,
+               "Dequantizer": 113, "TLMMEngine": 62, "Quantizer": 42}
+
+
 def parse_stat(text):
   """The cell counts of a yosys `stat` report's last section (the design hierarchy's totals when the design
   kept sub-modules, else its one module) -> {resource: count} plus the raw cells."""
@@ -194,6 +199,7 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None):
     else:
       todo.append((n, path, top))
   done = len(names) - len(todo)
+  todo.sort(key=lambda x: -EST_SECONDS.get(x[0], 0))   # longest first: the two processes finish together
   if todo:
     progress(f"synthesizing {len(todo)} unit(s) with yosys, {jobs} at a time ({done} cached)")
     with cf.ProcessPoolExecutor(max_workers=jobs) as ex:

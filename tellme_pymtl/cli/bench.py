@@ -22,6 +22,7 @@ from .. import msgs as mg
 from .. import numerics as nx
 from ..config import get_config
 from ..harness import TestHarness, simulate
+from . import UsageError
 from .levels import MODELS, build_dir
 
 
@@ -45,7 +46,7 @@ def bench_tlmm(quick=False):
   res = {"config": cfg.name, "T": cfg.T, "Q": cfg.Q, "peak_macs_per_cycle": cfg.macs_per_cycle,
          "table_build_cycles_per_block": cfg.n_entries,
          "workload": {"out_dim": W.shape[0], "in_dim": W.shape[1], "tokens": ntok}}
-  levels = ["rtl"] + (["verilog"] if shutil.which("verilator") else [])
+  levels = ["cl", "rtl"] + (["verilog"] if shutil.which("verilator") else [])
   for level in levels:
     th = TestHarness(MODELS["TLMMEngine"][level](cfg), {k: m[k] for k in ("cmd", "act", "wgt")},
                      {"out": m["out"]})
@@ -53,7 +54,9 @@ def bench_tlmm(quick=False):
       r = simulate(th, verilog=(level == "verilog"))
     fires = th.srcs["wgt"].fires
     cycles = r["cycles"] - th.srcs["cmd"].fires[0]
-    if level == "rtl":
+    if level == "cl":
+      res["cl_cycles_per_s"] = round(r["ticks"] / r["sim_s"], 1)
+    elif level == "rtl":
       res["macs_per_cycle"] = round(len(fires) * cfg.macs_per_cycle / (fires[-1] - fires[0] + 1), 2)
       res["job_cycles"] = cycles
       res["job_macs_per_cycle"] = round(W.size * ntok / cycles, 2)
@@ -80,6 +83,11 @@ def bench_tlmm(quick=False):
 
 
 def run_bench(args):
+  if args.what == "all":
+    from .report import bench_all
+    return bench_all(args)
+  if args.plot:
+    raise UsageError("--plot goes with `tellme bench all`")
   res = {"tlmm": bench_tlmm, "fp": bench_fp, "weights": bench_weights,
          "attention": bench_attention, "e2e": bench_e2e}[args.what](quick=args.quick)
   if args.json:

@@ -51,20 +51,26 @@ def project(mc, cfg, cm):
   return res
 
 
-def run_perf(args):
+def perf_report(config="paper", quiet=False):
+  """The projections of both full-size models on the board (a dict keyed by model name, plus "board")."""
   out = {}
   for mc in (BITNET_073B, BITNET_2B4T):
     # the 2B4T's FFN (6912) is wider than the paper configuration's buffers: the same design, sized for it
     over = {} if mc.intermediate <= 4096 else {"max_in_dim": 6972, "max_out_dim": 6912}
-    cfg = get_config(args.config, **over)
-    cm = cycle_model(cfg, quiet=args.json)
-    if not args.json:
+    cfg = get_config(config, **over)
+    cm = cycle_model(cfg, quiet=quiet)
+    if not quiet:
       print(f"{mc.name}: simulating the unit jobs (CL; cached in build/perf_cache.json) ...", file=sys.stderr)
     with build_dir("perf"):
       out[mc.name] = project(mc, cfg, cm)
     out[mc.name]["uram_blocks"] = cfg.uram_blocks
-  out["board"] = {"clock_mhz": get_config(args.config).clock_mhz, "ddr_gbps": get_config(args.config).ddr_gbps,
+  out["board"] = {"clock_mhz": get_config(config).clock_mhz, "ddr_gbps": get_config(config).ddr_gbps,
                   "kv260": KV260, "paper_resources": PAPER_RESOURCES}
+  return out
+
+
+def run_perf(args):
+  out = perf_report(args.config, quiet=args.json)
   if args.json:
     print(json.dumps(out))
     return 0
