@@ -12,18 +12,22 @@ from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update_ff
 from tellme_pymtl.verilog_names import set_module_name
 
 
+def ram_ports(s, nbits, depth):
+  """The write port, the read address and data, and the array of a RAM component (shared by the RAMs)."""
+  AW = max(1, (depth - 1).bit_length())
+  s.wen = InPort()
+  s.waddr = InPort(mk_bits(AW))
+  s.wdata = InPort(mk_bits(nbits))
+  s.raddr = InPort(mk_bits(AW))
+  s.rdata = OutPort(mk_bits(nbits))
+  s.mem = [Wire(mk_bits(nbits)) for _ in range(depth)]
+
+
 class SyncRAMRTL(Component):
 
   def construct(s, nbits, depth):
-    AW = max(1, (depth - 1).bit_length())
-    s.wen = InPort()
-    s.waddr = InPort(mk_bits(AW))
-    s.wdata = InPort(mk_bits(nbits))
+    ram_ports(s, nbits, depth)
     s.ren = InPort()
-    s.raddr = InPort(mk_bits(AW))
-    s.rdata = OutPort(mk_bits(nbits))
-
-    s.mem = [Wire(mk_bits(nbits)) for _ in range(depth)]
 
     @update_ff
     def up_ram():

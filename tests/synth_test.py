@@ -92,6 +92,7 @@ def test_parse_stat():
 === top ===
    Number of cells:                 20
      CARRY8                          2
+     CARRY4                          2
      DSP48E2                         3
      FDRE                           10
      FDSE                            1
@@ -106,7 +107,7 @@ def test_parse_stat():
   r = S.parse_stat(text)
   assert r["LUTRAM"] == 2 * 8 + 1
   assert r["LUT"] == 4 + 5 + r["LUTRAM"]
-  assert (r["FF"], r["CARRY"], r["DSP"], r["BRAM"], r["URAM"]) == (11, 2, 3, 2.5, 2)
+  assert (r["FF"], r["CARRY"], r["DSP"], r["BRAM"], r["URAM"]) == (11, 3, 3, 2.5, 2)
 
 
 @need_yosys

@@ -10,11 +10,12 @@ Verilator flow's unpacked-array ports it cannot), synthesized in its own yosys p
   LUTRAM  of those, LUTs used as memory (RAM32M16 = RAM64M8 = 8 LUTs, RAM32M = RAM64M = 4, RAMxX1D = 2 .. 8,
           SRL16E / SRLC32E = 1)
   FF      FDRE, FDSE, FDCE, FDPE
-  CARRY   CARRY8 (CARRY4 on older families)
+  CARRY   CARRY8 (yosys 0.23 writes 4-bit CARRY4 cells, counted as half a CARRY8 each)
   DSP     DSP48E2
   BRAM    36 Kb block RAMs (RAMB36E2 = 1, RAMB18E2 = 0.5), as the paper counts them
   URAM    URAM288
 
+Hierarchy: see KEEP (mode "fp", the default, keeps the FP units and lanes as boundaries; "flat" flattens them).
 Results are cached in <out>/cache.json by a hash of the Verilog and the yosys script, so a second run costs only
 the translation. Every yosys log is kept (<out>/<unit>.log). The whole design is the sum of the units (each
 unit appears once in the accelerator).
@@ -29,19 +30,31 @@ import subprocess
 import time
 
 from .tops import TOPS, UNITS
-from .verilog import ToolError
+from .verilog import ToolError, run_translation
 
 # synth_xilinx in two parts around its `coarse` step, which is run here without `share` (resource sharing of
 # mutually exclusive arithmetic): on these FP datapaths `share` took 56% of the time to save 4% of the LUTs.
 _SX = "synth_xilinx -family xcup -uram -flatten -top {top}"
-# Every lane of an FP program (FPProgLaneRTL) stays a hierarchy boundary: yosys synthesizes its definition once
-# (flattened inside, so its dead registers and constant operands are optimized) and `stat` counts it per
-# instance. Flattening 16 lanes of a 49-stage program into their unit took yosys over 20 minutes.
-KEEP = "FPProgLaneRTL*"
-SCRIPT = ("read_verilog -sv {file}; hierarchy -top {top}; setattr -mod -set keep_hierarchy 1 " + KEEP + "; "
-          + _SX + " -run :coarse; "
+# Hierarchy kept (the rest flattened): yosys synthesizes a kept module's definition once, flattened inside, and
+# `stat` counts it per instance. Default ("fp"): the FP program lanes and the FP arithmetic units, so the 16
+# lanes of a unit cost one synthesis; at the paper configuration the whole design then takes minutes, and the
+# LUTs come out about 15% above full flattening (RMS-MAX: 120.6k against 105.0k; constants and unused outputs
+# do not cross the kept boundaries). "flat": only the FP program lanes kept (a lane's 49 stages flattened into
+# 16 copies took yosys over 20 minutes); about 21 minutes for the paper configuration on 2 cores.
+KEEP = {"fp": ("FPProgLaneRTL* FPAddRTL* FPMulRTL* FPConvRTL* FPMaxRTL* FPDivRTL* IntToFPRTL* FPToIntRTL* "
+               "FPRoundPackRTL*"),
+        "flat": "FPProgLaneRTL*"}
+
+
+def script(mode="fp"):
+  if mode not in KEEP:
+    raise ToolError(f"unknown synthesis mode {mode} (modes: {', '.join(KEEP)})")
+  return ("read_verilog -sv {file}; hierarchy -top {top}; setattr -mod -set keep_hierarchy 1 " + KEEP[mode]
+          + "; " + _SX + " -run :coarse; "
           "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; opt; memory -nomap; opt_clean; "
           + _SX + " -run map_memory:; tee -o {stat} stat")
+
+
 SCRIPT_VERSION = 3
 
 LUTRAM_LUTS = {"RAM32M16": 8, "RAM64M8": 8, "RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2,
@@ -69,6 +82,11 @@ def parse_stat(text):
   cells = {}
   for m in re.finditer(r"^\s+(\$?[A-Za-z_][\w$]*)\s+(\d+)\s*$", text, re.M):
     cells[m.group(1)] = int(m.group(2))
+  return resources(cells)
+
+
+def resources(cells):
+  """{cell type: count} -> the resources (RESOURCES) plus the raw cells."""
   r = {k: 0 for k in RESOURCES}
   for name, n in cells.items():
     if re.fullmatch(r"LUT[1-6]", name):
@@ -77,8 +95,10 @@ def parse_stat(text):
       r["LUTRAM"] += n * LUTRAM_LUTS[name]
     elif name in FFS:
       r["FF"] += n
-    elif name in ("CARRY8", "CARRY4"):
+    elif name == "CARRY8":
       r["CARRY"] += n
+    elif name == "CARRY4":                 # yosys 0.23 maps carry chains in 4-bit cells; a CARRY8 holds two
+      r["CARRY"] += n / 2
     elif name.startswith("DSP48"):
       r["DSP"] += n
     elif name in BRAMS:
@@ -110,27 +130,17 @@ def fix_for_yosys(text):
 def translate_yosys(comp, out_dir):
   """Elaborate `comp` and write its yosys-flavoured Verilog into out_dir; returns (path, top module)."""
   from pymtl3.passes.backends.yosys import YosysTranslationPass
-  os.makedirs(out_dir, exist_ok=True)
-  cwd = os.getcwd()
-  os.chdir(out_dir)
-  try:
-    comp.elaborate()
-    comp.set_metadata(YosysTranslationPass.enable, True)
-    comp.apply(YosysTranslationPass())
-    top = comp.get_metadata(YosysTranslationPass.translated_top_module)
-    path = os.path.join(out_dir, comp.get_metadata(YosysTranslationPass.translated_filename))
-    with open(path) as f:
-      text = f.read()
-    with open(path, "w") as f:
-      f.write(fix_for_yosys(text))
-    return path, top
-  finally:
-    os.chdir(cwd)
+  path, top = run_translation(comp, out_dir, YosysTranslationPass)
+  with open(path) as f:
+    text = f.read()
+  with open(path, "w") as f:
+    f.write(fix_for_yosys(text))
+  return path, top
 
 
-def _digest(path):
+def _digest(path, mode):
   h = hashlib.sha1()
-  h.update(f"{SCRIPT_VERSION}:{SCRIPT}".encode())
+  h.update(f"{SCRIPT_VERSION}:{script(mode)}".encode())
   with open(path, "rb") as f:
     h.update(f.read())
   return h.hexdigest()
@@ -141,15 +151,16 @@ def _digest(path):
 LUTRAM_BUG = "invalid OPTION_ABITS/WIDTH combination"
 
 
-def run_yosys(path, top, log, timeout=3600):
+def run_yosys(path, top, log, mode="fp", timeout=3600):
   """Synthesize one file; returns the parsed resources. Raises ToolError with the log's last error line."""
   stat = log + ".stat"
   t = time.time()
   note = None
-  for script in (SCRIPT, SCRIPT.replace(" -flatten", " -flatten -nolutram")):
+  sc = script(mode)
+  for s in (sc, sc.replace(" -flatten", " -flatten -nolutram")):
     if os.path.exists(stat):
       os.remove(stat)
-    r = subprocess.run([yosys_exe(), "-q", "-l", log, "-p", script.format(file=path, top=top, stat=stat)],
+    r = subprocess.run([yosys_exe(), "-q", "-l", log, "-p", s.format(file=path, top=top, stat=stat)],
                        capture_output=True, text=True, timeout=timeout)
     if r.returncode == 0 and os.path.exists(stat):
       break
@@ -165,14 +176,15 @@ def run_yosys(path, top, log, timeout=3600):
 
 
 def _synth_one(args):
-  path, top, log = args
-  return run_yosys(path, top, log)
+  path, top, log, mode = args
+  return run_yosys(path, top, log, mode)
 
 
-def synth_all(cfg, out_dir, names=None, jobs=2, progress=None):
+def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
   """Synthesize the units (default translate.tops.UNITS) of cfg; returns the report
   {config, units: {name: resources}, total: resources, paper, kv260}."""
   progress = progress or (lambda text: None)
+  script(mode)
   names = list(names or UNITS)
   for n in names:
     if n not in TOPS:
@@ -193,9 +205,10 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None):
   for n in names:
     progress(f"translating {n}")
     path, top = translate_yosys(TOPS[n](cfg), os.path.join(work, n))
-    keys[n] = _digest(path)
+    keys[n] = _digest(path, mode)
     if keys[n] in cache:
-      units[n] = dict(cache[keys[n]], cached=True)
+      c = cache[keys[n]]
+      units[n] = dict(c, **resources(c["cells"]), cached=True)      # categories as this version counts them
     else:
       todo.append((n, path, top))
   done = len(names) - len(todo)
@@ -203,7 +216,7 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None):
   if todo:
     progress(f"synthesizing {len(todo)} unit(s) with yosys, {jobs} at a time ({done} cached)")
     with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
-      futs = {ex.submit(_synth_one, (p, t, os.path.join(out_dir, f"{n}.log"))): (n, t) for n, p, t in todo}
+      futs = {ex.submit(_synth_one, (p, t, os.path.join(out_dir, f"{n}.log"), mode)): (n, t) for n, p, t in todo}
       for f in cf.as_completed(futs):
         n, top = futs[f]
         res = f.result()
@@ -217,5 +230,6 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None):
                  f"{res['BRAM']} BRAM, {res['URAM']} URAM ({res['seconds']} s)")
   units = {n: units[n] for n in names}
   total = {k: sum(u[k] for u in units.values()) for k in RESOURCES}
-  return {"config": cfg.name, "digest": cfg.digest(), "flow": _SX.format(top="<unit>") + " (coarse step without share)",
+  return {"config": cfg.name, "digest": cfg.digest(), "mode": mode, "keep_hierarchy": KEEP[mode],
+          "flow": _SX.format(top="<unit>") + " (coarse step without share)",
           "units": units, "total": total, "paper": PAPER, "kv260": KV260}

@@ -19,23 +19,29 @@ class ToolError(RuntimeError):
   """An external tool (Verilator, yosys) is missing or failed."""
 
 
-def translate_verilog(comp, out_dir):
-  """Elaborate and translate `comp` in out_dir; returns the path of <module>.v."""
+def run_translation(comp, out_dir, tpass):
+  """Elaborate `comp` and apply a pymtl3 translation pass (VerilogTranslationPass, or YosysTranslationPass for
+  synthesis) in out_dir, where pymtl3 writes its files; returns (path of the Verilog, top module name)."""
   os.makedirs(out_dir, exist_ok=True)
   cwd = os.getcwd()
   os.chdir(out_dir)
   try:
     comp.elaborate()
-    comp.set_metadata(VerilogTranslationPass.enable, True)
-    comp.apply(VerilogTranslationPass())
-    name = comp.get_metadata(VerilogTranslationPass.translated_top_module)
-    src = comp.get_metadata(VerilogTranslationPass.translated_filename)
-    dst = f"{name}.v"
-    if os.path.abspath(src) != os.path.abspath(dst):
-      shutil.move(src, dst)
-    return os.path.join(out_dir, dst), name
+    comp.set_metadata(tpass.enable, True)
+    comp.apply(tpass())
+    return (os.path.join(out_dir, comp.get_metadata(tpass.translated_filename)),
+            comp.get_metadata(tpass.translated_top_module))
   finally:
     os.chdir(cwd)
+
+
+def translate_verilog(comp, out_dir):
+  """Elaborate and translate `comp` in out_dir; returns (path of <module>.v, module)."""
+  src, name = run_translation(comp, out_dir, VerilogTranslationPass)
+  dst = os.path.join(out_dir, f"{name}.v")
+  if os.path.abspath(src) != os.path.abspath(dst):
+    shutil.move(src, dst)
+  return dst, name
 
 
 def lint(path, top=None, waivers=WAIVERS):

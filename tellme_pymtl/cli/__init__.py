@@ -6,7 +6,7 @@ The `tellme` command line. It is the one part of tellme_pymtl that reaches acros
   tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl] [--json]
   tellme perf   [--json]
   tellme translate [--config NAME] [--out DIR] [--no-lint] [--json]
-  tellme synth  [--config NAME] [--out DIR] [--only UNITS] [--jobs N] [--json]
+  tellme synth  [--config NAME] [--out DIR] [--only UNITS] [--jobs N] [--flat] [--json]
 
 Bad input (an impossible configuration, a dimension out of range, a missing tool) ends with one line on stderr
 naming the problem and exit status 2.
@@ -19,6 +19,23 @@ from ..config import ConfigError
 
 class UsageError(Exception):
   """A command-line error with a one-line message."""
+
+
+def build_path(*parts):
+  """A path under $TELLME_BUILD (default ./build), absolute."""
+  import os
+  return os.path.abspath(os.path.join(os.environ.get("TELLME_BUILD", "build"), *parts))
+
+
+def pick_names(text, known, what):
+  """An --only comma list checked against `known` (None when not given: all of them)."""
+  if not text:
+    return None
+  names = [x.strip() for x in text.split(",") if x.strip()]
+  bad = [x for x in names if x not in known]
+  if bad:
+    raise UsageError(f"unknown {what} {bad[0]} ({what}s: {', '.join(known)})")
+  return names
 
 
 def _parser():
@@ -65,6 +82,8 @@ def _parser():
   y.add_argument("--out", default=None, help="work and cache directory (default: build/synth/<config>)")
   y.add_argument("--only", default=None, help="comma list of units (default: all)")
   y.add_argument("--jobs", type=int, default=2, help="yosys processes at a time")
+  y.add_argument("--flat", action="store_true",
+                 help="flatten the FP units too (about 15%% fewer LUTs, ten times the time)")
   y.add_argument("--json", action="store_true")
 
   f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")

@@ -20,6 +20,7 @@ import os
 import sys
 
 from ..config import get_config
+from . import build_path
 
 BANDWIDTHS = (2.0, 4.0, 8.0, 12.8, 17.1, 25.6, 34.2)
 SWEEP_T = (14, 28, 42)
@@ -90,12 +91,7 @@ def plot_all(rep, out_dir):
     ax.plot([p["ddr_gbps"] for p in r], [p["tok_s"] for p in r], "o-", label="this design (CL model)")
     ax.plot([p["ddr_gbps"] for p in r], [p["ddr_bound_tok_s"] for p in r], "--", label="DDR bound (weights + LM head)")
     ax.plot([17.1], [paper["paper_decode_tok_s"]], "r*", ms=12, label="paper (KV260)")
-    ax.set_xlabel("DDR bandwidth (GB/s)")
-    ax.set_ylabel(f"decode tok/s, BitNet 0.73B, context {CTX}")
-    ax.set_title("Decode roofline at 250 MHz")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    files.append(_save(fig, out_dir, "roofline.png"))
+    files.append(_finish(fig, ax, "DDR bandwidth (GB/s)", "Decode roofline at 250 MHz", out_dir, "roofline.png"))
 
   if rep.get("synth"):
     s = rep["synth"]
@@ -122,13 +118,19 @@ def plot_all(rep, out_dir):
       ax.plot([p["tlmm"]["LUT"] for p in pts], [p["tok_s"] for p in pts], "o-", label=f"Q={q}")
       for p in pts:
         ax.annotate(f"T={p['T']}", (p["tlmm"]["LUT"], p["tok_s"]), fontsize=7)
-    ax.set_xlabel("TLMM engine LUTs (yosys)")
-    ax.set_ylabel(f"decode tok/s, BitNet 0.73B, context {CTX}")
-    ax.set_title("Design space (T tables, Q lanes), 17.1 GB/s")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    files.append(_save(fig, out_dir, "sweep.png"))
+    files.append(_finish(fig, ax, "TLMM engine LUTs (yosys)", "Design space (T tables, Q lanes), 17.1 GB/s",
+                         out_dir, "sweep.png"))
   return files
+
+
+def _finish(fig, ax, xlabel, title, out_dir, name):
+  """A tok/s line plot's labels, grid and legend; saved as out_dir/name."""
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(f"decode tok/s, BitNet 0.73B, context {CTX}")
+  ax.set_title(title)
+  ax.grid(alpha=0.3)
+  ax.legend()
+  return _save(fig, out_dir, name)
 
 
 def _save(fig, out_dir, name):
@@ -163,8 +165,7 @@ def bench_all(args):
     "decode_vs_ddr_bound": round(p073["decode_tok_s"]["128"] / p073["ddr_bound_tok_s"], 3),
     "fl_full_size_tok_s": comps["e2e"].get("fl_full_size_tok_s"),
   }
-  synth_path = os.path.join(os.path.abspath(os.environ.get("TELLME_BUILD", "build")), "synth", "paper",
-                            "synth.json")
+  synth_path = build_path("synth", "paper", "synth.json")
   synth = None
   if os.path.exists(synth_path):
     with open(synth_path) as f:
@@ -179,8 +180,7 @@ def bench_all(args):
     rep["roofline"] = roofline(bws)
     if not quick:
       _say(f"design sweep: {len(SWEEP_T) * len(SWEEP_Q)} (T, Q) points, CL cycle model and yosys, 2 processes")
-      rep["sweep"] = design_sweep(os.path.join(os.path.abspath(os.environ.get("TELLME_BUILD", "build")),
-                                               "synth", "sweep"))
+      rep["sweep"] = design_sweep(build_path("synth", "sweep"))
     rep["plots"] = plot_all(rep, os.path.abspath(args.plot))
   if args.json:
     print(json.dumps(rep))

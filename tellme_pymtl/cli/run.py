@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import llm
 from ..config import get_config
-from ..model import ModelError, load_checkpoint
+from ..model import load_checkpoint
 from ..perf import CycleModel
 from . import UsageError
 from .levels import MODELS, build_dir

@@ -5,7 +5,7 @@ import os
 import sys
 
 from ..config import get_config
-from . import UsageError
+from . import UsageError, build_path, pick_names
 
 COLS = ("LUT", "LUTRAM", "FF", "CARRY", "DSP", "BRAM", "URAM")
 
@@ -34,24 +34,20 @@ def run_synth(args):
   from translate.tops import UNITS
   from translate.verilog import ToolError
   cfg = get_config(args.config)
-  names = None
-  if args.only:
-    names = [x.strip() for x in args.only.split(",") if x.strip()]
-    bad = [x for x in names if x not in UNITS]
-    if bad:
-      raise UsageError(f"unknown unit {bad[0]} (units: {', '.join(UNITS)})")
-  out = os.path.abspath(args.out or os.path.join(os.environ.get("TELLME_BUILD", "build"), "synth", cfg.name))
+  names = pick_names(args.only, list(UNITS), "unit")
+  out = os.path.abspath(args.out) if args.out else build_path("synth", cfg.name)
   prog = lambda text: print(f"  {text}", file=sys.stderr, flush=True)
   try:
-    rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog)
+    rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog, mode="flat" if args.flat else "fp")
   except ToolError as e:
     raise UsageError(str(e)) from None
-  with open(os.path.join(out, "synth.json"), "w") as f:
+  with open(os.path.join(out, "synth_flat.json" if args.flat else "synth.json"), "w") as f:
     json.dump(rep, f, indent=1)
   if args.json:
     print(json.dumps(rep))
     return 0
-  print(f"yosys {rep['flow']}, configuration {cfg.name}; BRAM in 36 Kb blocks, LUT includes LUTRAM")
+  print(f"yosys {rep['flow']}, configuration {cfg.name}, kept as hierarchy: {rep['keep_hierarchy']}")
+  print("LUT includes LUTRAM, BRAM in 36 Kb blocks, CARRY in CARRY8")
   for line in table(rep):
     print(line)
   return 0

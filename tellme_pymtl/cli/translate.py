@@ -4,7 +4,7 @@ import os
 import sys
 
 from ..config import get_config
-from . import UsageError
+from . import UsageError, build_path, pick_names
 
 
 def run_translate(args):
@@ -12,13 +12,8 @@ def run_translate(args):
   from translate.tops import TOPS
   from translate.verilog import ToolError
   cfg = get_config(args.config)
-  names = None
-  if args.only:
-    names = [x.strip() for x in args.only.split(",") if x.strip()]
-    bad = [x for x in names if x not in TOPS]
-    if bad:
-      raise UsageError(f"unknown top {bad[0]} (tops: {', '.join(TOPS)})")
-  out = os.path.abspath(args.out or os.path.join(os.environ.get("TELLME_BUILD", "build"), "verilog", cfg.name))
+  names = pick_names(args.only, list(TOPS), "top")
+  out = os.path.abspath(args.out) if args.out else build_path("verilog", cfg.name)
   prog = None if args.json else (lambda text: print(f"  {text}", file=sys.stderr, flush=True))
   try:
     rep = translate_all(cfg, out, names, do_lint=not args.no_lint, progress=prog)
