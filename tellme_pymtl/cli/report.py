@@ -24,7 +24,7 @@ from . import build_path
 
 BANDWIDTHS = (2.0, 4.0, 8.0, 12.8, 17.1, 25.6, 34.2)
 SWEEP_T = (14, 28, 42)
-SWEEP_Q = (8, 16, 32)
+SWEEP_Q = (8, 16)
 CTX = 128
 
 
