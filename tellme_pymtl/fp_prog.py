@@ -25,6 +25,7 @@ Operations (d: destination, a/b: register numbers or ("c", float) constants)
 Accuracy against float64 (max relative error, measured by `tellme bench fp` and bounded by tests/fp_prog_test.py):
 see ACCURACY below and the domains it gives.
 """
+import hashlib
 import math
 
 import numpy as np
@@ -62,6 +63,10 @@ class Table:
       vals.append(f32bits(fn(mid)))
     s.bits = np.array(vals, dtype=np.uint32)
 
+  def __repr__(s):
+    # stable across processes (it names the RTL stage that holds the table, and Verilog is cached by its text)
+    return f"Table({s.name}, e{s.ebit}, f{s.fbits}, {hashlib.sha1(s.bits.tobytes()).hexdigest()[:8]})"
+
   def index(s, rbits):
     rbits = np.asarray(rbits, dtype=np.uint32)
     idx = (rbits >> np.uint32(23 - s.fbits)) & np.uint32((1 << s.fbits) - 1)
@@ -83,6 +88,9 @@ class Program:
 
   def __len__(s):
     return len(s.ops)
+
+  def __repr__(s):
+    return f"Program({s.name}, {hashlib.sha1(repr(s.ops).encode()).hexdigest()[:8]})"
 
 
 class _Builder:

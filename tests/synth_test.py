@@ -138,3 +138,19 @@ def test_tellme_synth_unknown_unit(capsys):
   assert main(["synth", "--only", "TLMMFoo"]) == 2
   err = capsys.readouterr().err.strip().splitlines()
   assert len(err) == 1 and "TLMMFoo" in err[0]
+
+
+def test_yosys_verilog_is_the_same_in_every_process(tmp_path):
+  """The synthesis cache is keyed by the Verilog's text, and module names must be stable: translating the same
+  unit in two fresh processes (different object addresses, different string hashing) gives the same file."""
+  import sys
+  code = ("import sys; from tellme_pymtl.config import get_config; from translate.tops import TOPS; "
+          "from translate.synth import translate_yosys; "
+          "print(translate_yosys(TOPS['RMSMax'](get_config('small')), sys.argv[1])[0])")
+  texts = []
+  for i in range(2):
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / str(i))], capture_output=True, text=True,
+                         check=True, cwd=S.__file__.rsplit("/translate/", 1)[0]).stdout.strip().splitlines()[-1]
+    texts.append(open(out).read())
+  assert "module FPOpStageRTL_optab" in texts[0]
+  assert texts[0] == texts[1]
