@@ -206,3 +206,12 @@ def get_config(name, **overrides):
     raise ConfigError(f"unknown config name {name!r}; known: {', '.join(sorted(CONFIGS))}")
   cfg = CONFIGS[name]
   return cfg.replace(**overrides) if overrides else cfg
+
+
+# The board ----------------------------------------------------------------
+
+# The KV260's XCK26 (Zynq UltraScale+): the resource budget (CARRY in CARRY8, BRAM in 36 Kb blocks).
+KV260_RESOURCES = {"LUT": 117120, "LUTRAM": 57600, "FF": 234240, "CARRY": 14640, "DSP": 1248, "BRAM": 144,
+                   "URAM": 64}
+# The paper's implementation on it (Vivado).
+PAPER_RESOURCES = {"LUT": 98303, "FF": 136721, "DSP": 610, "BRAM": 98.5, "URAM": 60}

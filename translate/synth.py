@@ -29,6 +29,8 @@ import shutil
 import subprocess
 import time
 
+from tellme_pymtl.config import KV260_RESOURCES, PAPER_RESOURCES
+
 from .tops import TOPS, UNITS
 from .verilog import ToolError, run_translation
 
@@ -64,12 +66,10 @@ FFS = ("FDRE", "FDSE", "FDCE", "FDPE")
 BRAMS = {"RAMB36E2": 1.0, "RAMB18E2": 0.5, "RAMB36E1": 1.0, "RAMB18E1": 0.5}
 RESOURCES = ("LUT", "LUTRAM", "FF", "CARRY", "DSP", "BRAM", "URAM")
 
-# The paper's implementation on the KV260 (TeLLMe, table of resources), and the device's budget (XCK26).
-PAPER = {"LUT": 98303, "FF": 136721, "DSP": 610, "BRAM": 98.5, "URAM": 60}
-KV260 = {"LUT": 117120, "LUTRAM": 57600, "FF": 234240, "CARRY": 14640, "DSP": 1248, "BRAM": 144, "URAM": 64}
 
 
-# yosys seconds per unit at the paper configuration on this 2-core machine (for the order of the work only)
+# yosys seconds per unit at the paper configuration on this 2-core machine, --flat (the order of the work only;
+# the default flow's order is the same)
 EST_SECONDS = {"PrefillAttention": 540, "DecodeAttention": 535, "RMSMax": 440, "Elementwise": 211,
                "Dequantizer": 113, "TLMMEngine": 62, "Quantizer": 42}
 
@@ -232,4 +232,4 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
   total = {k: sum(u[k] for u in units.values()) for k in RESOURCES}
   return {"config": cfg.name, "digest": cfg.digest(), "mode": mode, "keep_hierarchy": KEEP[mode],
           "flow": _SX.format(top="<unit>") + " (coarse step without share)",
-          "units": units, "total": total, "paper": PAPER, "kv260": KV260}
+          "units": units, "total": total, "paper": PAPER_RESOURCES, "kv260": KV260_RESOURCES}

@@ -11,7 +11,7 @@ layer and applied to the whole prompt; the present weight path streams it per to
 import json
 import sys
 
-from ..config import get_config
+from ..config import KV260_RESOURCES, PAPER_RESOURCES, get_config
 from ..model import BITNET_073B, BITNET_2B4T
 from ..llm import step_jobs
 from .levels import build_dir
@@ -19,8 +19,6 @@ from .run import cycle_model
 
 PAPER = {"bitnet-0.73b": {"decode_tok_s": 25.0, "ttft_s_64": 0.45},
          "bitnet-2b4t": {"decode_tok_s": None, "ttft_s_64": None}}
-KV260 = {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM": 144, "URAM": 64}
-PAPER_RESOURCES = {"LUT": 98303, "FF": 136721, "DSP": 610, "BRAM": 98.5, "URAM": 60}
 
 
 def project(mc, cfg, cm):
@@ -65,7 +63,7 @@ def perf_report(config="paper", quiet=False):
       out[mc.name] = project(mc, cfg, cm)
     out[mc.name]["uram_blocks"] = cfg.uram_blocks
   out["board"] = {"clock_mhz": get_config(config).clock_mhz, "ddr_gbps": get_config(config).ddr_gbps,
-                  "kv260": KV260, "paper_resources": PAPER_RESOURCES}
+                  "kv260": KV260_RESOURCES, "paper_resources": PAPER_RESOURCES}
   return out
 
 
@@ -84,5 +82,5 @@ def run_perf(args):
     d = r["decode_tok_s"]
     print(f"  decode tok/s at 128/512/1024  {d['128']:.1f} / {d['512']:.1f} / {d['1024']:.1f}   "
           f"DDR bound {r['ddr_bound_tok_s']:.1f}   paper: {p.get('decode_tok_s')}")
-    print(f"  URAM blocks (weight buffer)   {r['uram_blocks']} of {KV260['URAM']}")
+    print(f"  URAM blocks (weight buffer)   {r['uram_blocks']} of {KV260_RESOURCES['URAM']}")
   return 0
