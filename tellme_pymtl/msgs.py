@@ -230,7 +230,7 @@ def quant_job_msgs(cfg, X16):
   check_vec_job(cfg, n, ntok)
   ty = TLMMTypes(cfg)
   B32 = mk_bits(32)
-  out = {"cmd": [mk_vec_cmd(cfg.dim_bits)(n, ntok)], "x": [], "scale": [], "act": []}
+  out = {"cmd": [quant_cmd(cfg, n, ntok)], "x": [], "scale": [], "act": []}
   for row in X16:
     q, sc = fused.quantize(row, cfg.act_bits)
     out["x"] += f16_beats(cfg, row)
@@ -244,6 +244,41 @@ def f32_bits(v):
   return mk_bits(32)(int(np.float32(v).view(np.uint32)))
 
 
+# The commands of the units (the unit-by-unit jobs and the accelerator top's programs build them here) ------------
+
+def quant_cmd(cfg, n, ntok):
+  return mk_vec_cmd(cfg.dim_bits)(n, ntok)
+
+
+def deq_cmd(cfg, n, ntok, w_scale):
+  return mk_deq_cmd(cfg.dim_bits)(n, ntok, f32_bits(w_scale))
+
+
+def ew_cmd(cfg, mode, n, ntok):
+  from . import fp_prog
+  return mk_ew_cmd(cfg.dim_bits)(n, ntok, fp_prog.EW_MODES[mode])
+
+
+def rms_cmd(cfg, n, ntok, eps):
+  from . import fused
+  return mk_rms_cmd(cfg.dim_bits)(n, ntok, f32_bits(fused.inv_dim(n)), f32_bits(np.float32(eps)))
+
+
+def wpath_beats(cfg, out_dim, in_dim):
+  """Weight beats of a matrix [out_dim, in_dim] (its packed size in beats)."""
+  return (cfg.pad_out(out_dim) // cfg.Q) * (cfg.pad_in(in_dim) // cfg.block_in)
+
+
+def wpath_cmd(cfg, in_dim, out_dim, ntok, base):
+  from .fuse import mk_wpath_cmd
+  return mk_wpath_cmd(cfg.dim_bits)(in_dim, out_dim, ntok, base, wpath_beats(cfg, out_dim, in_dim))
+
+
+def kvw_cmd(cfg, base, pos, npos, Hkv, d, max_ctx):
+  from . import attention as A
+  return mk_kvw_cmd(cfg.dim_bits)(base, pos, npos, Hkv, d, max_ctx, A.words_per_vec(cfg, d), -(-d // cfg.Q))
+
+
 def deq_job_msgs(cfg, ACC, w_scale, s_x):
   """Dequantizer job: ACC [ntokens, n] integer accumulators, w_scale (float32), s_x [ntokens] (float32)."""
   from . import fused
@@ -253,7 +288,7 @@ def deq_job_msgs(cfg, ACC, w_scale, s_x):
   if n > cfg.max_out_dim:
     raise MsgError(f"dequantizer n={n} exceeds max_out_dim={cfg.max_out_dim}")
   ty = TLMMTypes(cfg)
-  out = {"cmd": [mk_deq_cmd(cfg.dim_bits)(n, ntok, f32_bits(w_scale))], "scale": [], "acc": [], "y": []}
+  out = {"cmd": [deq_cmd(cfg, n, ntok, w_scale)], "scale": [], "acc": [], "y": []}
   for t in range(ntok):
     row = np.zeros(cfg.pad_out(n), dtype=np.int64)
     row[:n] = ACC[t]
@@ -265,15 +300,14 @@ def deq_job_msgs(cfg, ACC, w_scale, s_x):
 
 def ew_job_msgs(cfg, mode, A16, B16):
   """Element-wise job: A16, B16 [ntokens, n] float16 (B16 ignored and not sent for mode none)."""
-  from . import fused, fp_prog
+  from . import fused
   A16 = np.asarray(A16, dtype=np.float16)
   B16 = np.asarray(B16, dtype=np.float16)
   ntok, n = A16.shape
   check_vec_job(cfg, n, ntok)
-  m = fp_prog.EW_MODES[mode]
   if mode == "rope" and (cfg.Q % 2 or n % 2):
     raise MsgError(f"rope pairs elements: Q={cfg.Q} and n={n} must be even")
-  out = {"cmd": [mk_ew_cmd(cfg.dim_bits)(n, ntok, m)], "a": [], "b": [], "y": []}
+  out = {"cmd": [ew_cmd(cfg, mode, n, ntok)], "a": [], "b": [], "y": []}
   for t in range(ntok):
     ab, bb = f16_beats(cfg, A16[t]), f16_beats(cfg, B16[t])
     out["a"] += ab
@@ -294,7 +328,7 @@ def rms_job_msgs(cfg, X16, g16, eps=1e-5):
   ntok, n = X16.shape
   check_vec_job(cfg, n, ntok)
   inv_n, e = fused.inv_dim(n), np.float32(eps)
-  out = {"cmd": [mk_rms_cmd(cfg.dim_bits)(n, ntok, f32_bits(inv_n), f32_bits(e))], "x": [], "g": [], "y": [],
+  out = {"cmd": [rms_cmd(cfg, n, ntok, eps)], "x": [], "g": [], "y": [],
          "amax": []}
   for t in range(ntok):
     y, amax, _ = fused.rms_max(X16[t], g16, cfg.Q, inv_n, e)
@@ -390,12 +424,10 @@ def wpath_job_msgs(cfg, W, X, lead=()):
   """Weight-path job: W packed into a DDR image after the `lead` matrices; returns the image, the command,
   the activation beats and the expected output beats (the golden integer product)."""
   from . import packing
-  from .fuse import mk_wpath_cmd
   m = tlmm_job_msgs(cfg, W, X)
   image, bases, _ = packing.pack(cfg, list(lead) + [W])
-  nbeats = (cfg.pad_out(W.shape[0]) // cfg.Q) * (cfg.pad_in(W.shape[1]) // cfg.block_in)
-  cmd = mk_wpath_cmd(cfg.dim_bits)(W.shape[1], W.shape[0], X.shape[0], bases[-1], nbeats)
-  return {"image": image, "cmd": [cmd], "act": m["act"], "out": m["out"], "nbeats": nbeats}
+  nbeats = wpath_beats(cfg, W.shape[0], W.shape[1])
+  return {"image": image, "cmd": [wpath_cmd(cfg, W.shape[1], W.shape[0], X.shape[0], bases[-1])], "act": m["act"], "out": m["out"], "nbeats": nbeats}
 
 
 def attn_ports(s, cfg):
@@ -464,10 +496,7 @@ def kvw_ports(s, cfg):
 
 def kvw_job_msgs(cfg, x, base, pos, max_ctx):
   """KV writer job: x [npos, Hkv, d] float16 written at positions pos .. pos+npos-1 of the region at base."""
-  from . import attention as A
   npos, Hkv, d = x.shape
   if pos + npos > max_ctx:
     raise MsgError(f"positions {pos}..{pos + npos - 1} exceed max_ctx={max_ctx}")
-  wpv = A.words_per_vec(cfg, d)
-  cmd = mk_kvw_cmd(cfg.dim_bits)(base, pos, npos, Hkv, d, max_ctx, wpv, -(-d // cfg.Q))
-  return {"cmd": [cmd], "x": head_beats(cfg, x), "ack": [mk_bits(1)(1)]}
+  return {"cmd": [kvw_cmd(cfg, base, pos, npos, Hkv, d, max_ctx)], "x": head_beats(cfg, x), "ack": [mk_bits(1)(1)]}
