@@ -1,0 +1,198 @@
+"""
+AccelTopRTL: the whole accelerator in one design: every unit, the DDR memory, the scratchpad banks, one stream
+engine per unit port and the sequencer (instruction set, bank allocation and the host's compiler:
+tellme_pymtl.top).
+
+  instr  RecvIfcRTL(Bits64)     the host's instructions, HOST_BITS at a time (TopInstrInRTL assembles them)
+  out    SendIfcRTL(Word)       words read back (the host-out stream engine)
+
+Structure:
+  seq (TopSeqRTL) --cmd--> units;  --desc--> eng[e] (DmaAddrRTL), one per entry of tellme_pymtl.top.ENGINES
+  eng[e] of a source: its bank's combinational read port -> the unit's input port (val = active)
+  eng[e] of a sink:   the unit's output port -> its bank's write port (rdy = active)
+  banks (AsyncRAMRTL, NBANKS): one read and one write port each; the compiler never points two streams of one
+         job at one port (a bank's read address is that of the active source naming it)
+  ddr (DDRMemRTL): read requests from the weight path and the attention units (the unit that took the last
+         command owns the responses), writes from the KV writer, the host's WDDR loads
+"""
+from pymtl3 import Component, Wire, connect, mk_bits, update, update_ff
+from pymtl3.passes.backends.verilog import VerilogVerilatorImportPass
+
+from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, is_vec
+from tellme_pymtl.top import HOST_BITS, ENGINES, NBANKS, SINKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
+from tellme_pymtl.verilog_names import set_module_name
+from .AsyncRAMRTL import AsyncRAMRTL
+from .DDRMemRTL import DDRMemRTL
+from .DecodeAttentionRTL import DecodeAttentionRTL
+from .DequantizerRTL import DequantizerRTL
+from .DmaAddrRTL import DmaAddrRTL
+from .ElementwiseRTL import ElementwiseRTL
+from .KVWriterRTL import KVWriterRTL
+from .PrefillAttentionRTL import PrefillAttentionRTL
+from .QuantizerRTL import QuantizerRTL
+from .RMSMaxRTL import RMSMaxRTL
+from .TopInstrInRTL import TopInstrInRTL
+from .TopSeqRTL import TopSeqRTL
+from .WeightPathRTL import WeightPathRTL
+
+DDR_USERS = ("wp", "dec", "pre")
+
+
+def _msg_bits(ifc):
+  """(element width, element count or None) of a stream port's message."""
+  if is_vec(ifc):
+    return ifc.Type.nbits, ifc.n
+  return ifc.msg._dsl.Type.nbits, None
+
+
+class AccelTopRTL(Component):
+
+  def construct(s, cfg, bank_depth=1024, ddr_depth=4096, npe=8, fifo_depth=1024, max_hdim=128):
+    isa = TopISA(cfg)
+    W = isa.W
+    NE, NS = len(ENGINES), len(SOURCES)
+    BW = max(1, (bank_depth - 1).bit_length())
+    s.instr = RecvIfcRTL(mk_bits(HOST_BITS))
+    s.out = SendIfcRTL(isa.Word)
+
+    s.rms = RMSMaxRTL(cfg)
+    s.quant = QuantizerRTL(cfg)
+    s.wp = WeightPathRTL(cfg)
+    s.deq = DequantizerRTL(cfg)
+    s.ew = ElementwiseRTL(cfg)
+    s.kvw = KVWriterRTL(cfg, max_hdim)
+    s.dec = DecodeAttentionRTL(cfg, fifo_depth, max_hdim)
+    s.pre = PrefillAttentionRTL(cfg, npe, max_hdim)
+    s.ddr = DDRMemRTL(cfg, ddr_depth)
+    s.banks = [AsyncRAMRTL(W, bank_depth) for _ in range(NBANKS)]
+    s.eng = [DmaAddrRTL(2) for _ in range(NE)]
+    s.seq = TopSeqRTL(cfg)
+    units = [getattr(s, u) for u in UNITS]
+
+    # commands: each unit's command fields from the sequencer's command bits
+    s.inq = TopInstrInRTL(cfg)
+    s.instr //= s.inq.in_
+    s.inq.out //= s.seq.instr
+    for u, (unit, Type) in enumerate(zip(units, cmd_types(cfg))):
+      unit.cmd.val //= s.seq.cmd_val[u]
+      s.seq.cmd_rdy[u] //= unit.cmd.rdy
+      for name, (lo, hi) in field_slices(Type).items():
+        connect(getattr(unit.cmd.msg, name), s.seq.cmd_bits[lo:hi])
+    # descriptors
+    for e in range(NE):
+      s.eng[e].desc.val //= s.seq.desc_val[e]
+      s.seq.desc_rdy[e] //= s.eng[e].desc.rdy
+      for name, (lo, hi) in field_slices(mk_desc()).items():
+        connect(getattr(s.eng[e].desc.msg, name), s.seq.desc_msg[e][lo:hi])
+      s.seq.eng_idle[e] //= s.eng[e].idle
+
+    # streams between the banks and the unit ports
+    s.rdata = [Wire(isa.Word) for _ in range(16)]
+    for b in range(16):
+      if b < NBANKS:
+        s.rdata[b] //= s.banks[b].rdata
+      else:
+        s.rdata[b] //= 0
+    s.sdata = [Wire(isa.Word) for _ in range(NS)]      # a source's word (from its bank)
+    s.kdata = [Wire(isa.Word) for _ in range(NE - NS)]  # a sink's word (from its port)
+    s.ready = [Wire() for _ in range(NE)]              # the port's rdy (source) or val (sink)
+    for e, (u, p) in enumerate(ENGINES):
+      ifc = s.out if u == "host" else getattr(getattr(s, u), p)
+      w, n = _msg_bits(ifc)
+      if e < NS:
+        ifc.val //= s.eng[e].active
+        s.ready[e] //= ifc.rdy
+        if n is None:
+          ifc.msg //= s.sdata[e][0:w]
+        else:
+          for i in range(n):
+            ifc.msg[i] //= s.sdata[e][i * w:(i + 1) * w]
+      else:
+        ifc.rdy //= s.eng[e].active
+        s.ready[e] //= ifc.val
+        k = 1 if n is None else n
+        if n is None:
+          s.kdata[e - NS][0:w] //= ifc.msg
+        else:
+          for i in range(n):
+            s.kdata[e - NS][i * w:(i + 1) * w] //= ifc.msg[i]
+        if k * w < W:
+          s.kdata[e - NS][k * w:W] //= 0
+    s.adv = [Wire() for _ in range(NE)]
+    for e in range(NE):
+      s.eng[e].adv //= s.adv[e]
+
+    @update
+    def up_streams():
+      for e in range(NE):
+        s.adv[e] @= s.eng[e].active & s.ready[e]
+      for e in range(NS):
+        s.sdata[e] @= s.rdata[s.eng[e].bank]
+
+    @update
+    def up_banks():
+      for b in range(NBANKS):
+        s.banks[b].raddr @= 0
+        for e in range(NS):
+          if s.eng[e].active & (s.eng[e].bank == b):
+            s.banks[b].raddr @= s.eng[e].addr[0:BW]
+        s.banks[b].wen @= 0
+        s.banks[b].waddr @= 0
+        s.banks[b].wdata @= 0
+        for j in range(NE - NS):
+          if s.adv[NS + j] & (s.eng[NS + j].bank == b):
+            s.banks[b].wen @= 1
+            s.banks[b].waddr @= s.eng[NS + j].addr[0:BW]
+            s.banks[b].wdata @= s.kdata[j]
+        if s.seq.hw_en & (s.seq.hw_bank == b):
+          s.banks[b].wen @= 1
+          s.banks[b].waddr @= s.seq.hw_addr[0:BW]
+          s.banks[b].wdata @= s.seq.hw_data
+
+    # the DDR: requests from whichever unit asks, responses to the unit that took the last command
+    s.owner = Wire(mk_bits(2))
+    s.ddr.hw //= s.seq.ddr_hw
+    s.kvw.mem_wreq //= s.ddr.wreq
+    for u in DDR_USERS:
+      connect(getattr(s, u).mem_req.rdy, s.ddr.req.rdy)
+      connect(getattr(s, u).mem_resp.msg, s.ddr.resp.msg)
+    iw, idec, ipre = (UNITS.index(u) for u in DDR_USERS)
+
+    @update
+    def up_ddr():
+      s.ddr.req.val @= s.wp.mem_req.val | s.dec.mem_req.val | s.pre.mem_req.val
+      if s.wp.mem_req.val:
+        s.ddr.req.msg @= s.wp.mem_req.msg
+      elif s.dec.mem_req.val:
+        s.ddr.req.msg @= s.dec.mem_req.msg
+      else:
+        s.ddr.req.msg @= s.pre.mem_req.msg
+      s.wp.mem_resp.val @= s.ddr.resp.val & (s.owner == 0)
+      s.dec.mem_resp.val @= s.ddr.resp.val & (s.owner == 1)
+      s.pre.mem_resp.val @= s.ddr.resp.val & (s.owner == 2)
+      if s.owner == 0:
+        s.ddr.resp.rdy @= s.wp.mem_resp.rdy
+      elif s.owner == 1:
+        s.ddr.resp.rdy @= s.dec.mem_resp.rdy
+      else:
+        s.ddr.resp.rdy @= s.pre.mem_resp.rdy
+
+    @update_ff
+    def up_owner():
+      if s.reset:
+        s.owner <<= 0
+      elif s.seq.cmd_val[iw] & s.seq.cmd_rdy[iw]:
+        s.owner <<= 0
+      elif s.seq.cmd_val[idec] & s.seq.cmd_rdy[idec]:
+        s.owner <<= 1
+      elif s.seq.cmd_val[ipre] & s.seq.cmd_rdy[ipre]:
+        s.owner <<= 2
+
+    # the one big imported design of the project: its C++ is worth optimizing (pymtl3 compiles at -O0; a later
+    # -O wins)
+    s.set_metadata(VerilogVerilatorImportPass.c_flags, "-O2")
+    set_module_name(s, "AccelTopRTL", k=cfg.digest(), b=bank_depth, d=ddr_depth, n=npe, f=fifo_depth, h=max_hdim)
+
+  def line_trace(s):
+    busy = "".join(u[0] if not int(getattr(s, u).cmd.rdy) else "." for u in UNITS)
+    return f"{s.seq.line_trace()}{busy}"
