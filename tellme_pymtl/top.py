@@ -138,6 +138,12 @@ def words_f16(cfg, words, n):
   return np.array(bits, dtype=np.uint16).view(np.float16)[:n]
 
 
+def walk(desc):
+  """The word addresses a descriptor (bank, base, len, r1, s1, r2, s2) visits, in order (DmaAddrRTL's walk)."""
+  _, base, n, r1, s1, r2, s2 = desc
+  return [base + k * s2 + j * s1 + i for k in range(r2) for j in range(r1) for i in range(n)]
+
+
 def contig(bank, base, n):
   """A contiguous run of n words (bank: a name or an index)."""
   return (B.get(bank, bank), base, n, 1, 0, 1, 0)

@@ -1,0 +1,160 @@
+"""
+The accelerator top (rtl_models.AccelTopRTL, tellme_pymtl.top): its pieces against their specifications, and the
+whole top against FL (the same greedy tokens) and the CL cycle model (within 2%).
+
+- DDRMemRTL and tellme_pymtl.ddr.DDRModel in lockstep under random traffic: the same ready, valid and data
+  every cycle (so the unit-by-unit CL counts, measured on DDRModel, hold inside the top).
+- DmaAddrRTL's address walk equals tellme_pymtl.top.walk for random descriptors under random stalls.
+- One RMS-MAX job through the top in Python simulation: the word read back is the golden function's.
+- A random micro model through the top under Verilator: FL's tokens; the step cycles within 2% of CycleModel.
+"""
+import random
+
+import numpy as np
+import pytest
+from pymtl3 import mk_bits
+from pymtl3.passes import DefaultPassGroup
+
+from rtl_models.AccelTopRTL import AccelTopRTL
+from rtl_models.DDRMemRTL import DDRMemRTL
+from rtl_models.DmaAddrRTL import DmaAddrRTL
+from tellme_pymtl import fused
+from tellme_pymtl import msgs as mg
+from tellme_pymtl.cli.levels import MODELS
+from tellme_pymtl.cli.run import UNITS
+from tellme_pymtl.config import ConfigError, get_config
+from tellme_pymtl.ddr import DDRModel
+from tellme_pymtl.harness import simulate  # noqa: F401 (the harness module configures pymtl3's passes)
+from tellme_pymtl.llm import AccelModel
+from tellme_pymtl.model import ModelConfig, random_model
+from tellme_pymtl.perf import CycleModel
+from tellme_pymtl.top import (B, TopHarness, TopISA, TopProgram, TopRunner, contig, f16_words, mk_desc, walk,
+                              words_f16)
+
+from .conftest import need_level
+
+CFG = get_config("small", port_bits=64)
+MICRO = ModelConfig(vocab=40, hidden=48, intermediate=64, layers=1, heads=2, kv_heads=1, head_dim=12, max_pos=32)
+
+
+def _sim(m):
+  m.elaborate()
+  m.apply(DefaultPassGroup())
+  m.sim_reset()
+  return m
+
+
+@pytest.mark.parametrize("gbps", [0.25, 0.375, 2.0])
+def test_ddr_rtl_matches_ddr_model(gbps):
+  cfg = CFG.replace(ddr_gbps=gbps)
+  rng = random.Random(int(gbps * 1000))
+  image = [rng.getrandbits(cfg.word_bits) for _ in range(64)]
+  py = _sim(DDRModel(cfg, image))
+  rtl = _sim(DDRMemRTL(cfg, 64))
+  for a, w in enumerate(image):
+    rtl.mem[a] <<= w                 # the next value: it takes effect at the first clock edge
+  seen = 0
+  for cyc in range(3000):
+    n = rng.randint(1, cfg.burst_len)
+    addr = rng.randint(0, 64 - n)
+    for m in (py, rtl):
+      m.req.val @= rng.random() < 0.3 if m is py else py.req.val
+      m.req.msg.addr @= addr
+      m.req.msg.len @= n
+      m.resp.rdy @= (rng.random() < 0.8) if m is py else py.resp.rdy
+      m.wreq.val @= (rng.random() < 0.01) if m is py else py.wreq.val
+      m.wreq.msg.addr @= 63
+      m.wreq.msg.data @= 5
+    rtl.hw.val @= 0
+    py.sim_eval_combinational()
+    rtl.sim_eval_combinational()
+    assert int(rtl.req.rdy) == int(py.req.rdy), f"req.rdy differs at cycle {cyc}"
+    assert int(rtl.resp.val) == int(py.resp.val), f"resp.val differs at cycle {cyc}"
+    if py.resp.val:
+      assert int(rtl.resp.msg) == int(py.resp.msg), f"data differs at cycle {cyc}"
+      seen += int(py.resp.rdy)
+    py.sim_tick()
+    rtl.sim_tick()
+  assert seen > 30
+
+
+def test_dma_walk_matches_spec():
+  rng = random.Random(3)
+  m = _sim(DmaAddrRTL(2))
+  D = mk_desc()
+  descs = [(rng.randrange(10), rng.randrange(100), rng.randint(1, 4), rng.randint(1, 3), rng.randrange(9),
+            rng.randint(1, 3), rng.randrange(20)) for _ in range(12)]
+  want = [(d[0], a) for d in descs for a in walk(d)]
+  got, pending = [], list(descs)
+  for _ in range(2000):
+    m.desc.val @= bool(pending)
+    if pending:
+      m.desc.msg @= D(*pending[0])
+    adv = rng.random() < 0.7
+    m.adv @= adv & int(m.active)
+    m.sim_eval_combinational()
+    if m.active and adv:
+      got.append((int(m.bank), int(m.addr)))
+    if pending and m.desc.rdy:
+      pending.pop(0)
+    m.sim_tick()
+  assert got == want
+  assert m.idle
+
+
+def test_rms_job_through_top_python_sim():
+  """One RMS-MAX job through the top in Python simulation: host writes x and g, runs the job, reads y back."""
+  rng = np.random.default_rng(0)
+  x = rng.standard_normal(8).astype(np.float16)
+  g = rng.standard_normal(8).astype(np.float16)
+  isa = TopISA(CFG)
+  th = TopHarness(AccelTopRTL(CFG, bank_depth=16, ddr_depth=16, npe=2, fifo_depth=16, max_hdim=16), isa)
+  th.elaborate()
+  th.apply(DefaultPassGroup())
+  th.sim_reset()
+  b = len(f16_words(CFG, x))
+  prog = [isa.wbank(B["X"], i, w) for i, w in enumerate(f16_words(CFG, x))]
+  prog += [isa.wbank(B["P"], i, w) for i, w in enumerate(f16_words(CFG, g))]
+  prog.append(isa.run("rms", mg.rms_cmd(CFG, 8, 1, 1e-5), [
+    (("rms", "x"), contig("X", 0, b)), (("rms", "g"), contig("P", 0, b)), (("rms", "y"), contig("A0", 4, b)),
+    (("rms", "amax"), contig("Z", 0, 1))]))
+  prog.append(isa.run(None, None, [(("host", "out"), contig("A0", 4, b))]))
+  th.src.pending += isa.words(prog)
+  for _ in range(600):
+    th.sim_tick()
+    if len(th.snk.words) == b:
+      break
+  y = words_f16(CFG, th.snk.words, 8)
+  want = fused.rms_max(x, g, CFG.Q, fused.inv_dim(8), np.float32(1e-5))[0]
+  assert y.view(np.uint16).tolist() == np.asarray(want, dtype=np.float16).view(np.uint16).tolist()
+
+
+def test_top_rejects_unaligned_heads():
+  m = random_model(ModelConfig(vocab=16, hidden=24, intermediate=16, layers=1, heads=4, kv_heads=1, head_dim=6,
+                               max_pos=8), 0)
+  cfg = CFG.replace(Q=4)
+  with pytest.raises(ConfigError, match="head_dim=6 must be a multiple of Q=4"):
+    TopProgram(AccelModel(m, cfg, npe=2), 4, npe=2)
+
+
+@pytest.mark.parametrize("prompt,n", [([1, 2, 3], 3), ([5, 9, 2, 7, 11], 3)])
+def test_micro_model_on_top_verilator(prompt, n, cmdline_opts):
+  """FL's tokens from the composed RTL top under Verilator; each step's measured cycles within 2% of the CL
+  cycle model's count for the same step."""
+  need_level("verilog", cmdline_opts)
+  m = random_model(MICRO, 1)
+  am = AccelModel(m, CFG, npe=2, max_ctx=len(prompt) + n)
+  traces = []
+  fl = am.generate(prompt, n, traces=traces)
+  r = TopRunner(AccelTopRTL, m, CFG, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=2, verilog=True,
+                cmdline_opts=cmdline_opts)
+  try:
+    toks, cycles = r.generate(prompt, n)
+  finally:
+    r.close()
+  assert toks == fl
+  cm = CycleModel(CFG, {u: MODELS[u]["cl"] for u in UNITS}, npe=2)
+  est = [cm.cycles(t)[0] for t in traces]
+  for got, want in zip(cycles, est):
+    assert abs(got - want) / want < 0.02, (cycles, est)
+  assert mk_bits(1)(1)   # pymtl3 still importable after finalize
