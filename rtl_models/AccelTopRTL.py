@@ -36,6 +36,13 @@ from .TopSeqRTL import TopSeqRTL
 from .WeightPathRTL import WeightPathRTL
 
 DDR_USERS = ("wp", "dec", "pre")
+CXX_FAST = "-O2 " + " ".join("-f" + f for f in (
+  "guess-branch-probability", "reorder-blocks", "if-conversion", "if-conversion2", "dce", "dse", "tree-ccp",
+  "tree-ch", "tree-coalesce-vars", "tree-copy-prop", "tree-dce", "tree-dominator-opts", "tree-dse", "tree-fre",
+  "tree-pta", "tree-sink", "tree-sra", "tree-ter", "tree-reassoc", "forward-propagate", "cprop-registers",
+  "move-loop-invariants", "omit-frame-pointer", "inline-functions-called-once", "split-wide-types",
+  "tree-bit-ccp", "tree-slsr", "tree-scev-cprop", "tree-phiprop", "ipa-pure-const", "ipa-reference",
+  "combine-stack-adjustments", "auto-inc-dec"))
 
 
 def _msg_bits(ifc):
@@ -188,9 +195,9 @@ class AccelTopRTL(Component):
       elif s.seq.cmd_val[ipre] & s.seq.cmd_rdy[ipre]:
         s.owner <<= 2
 
-    # the one big imported design of the project: its C++ is worth optimizing (pymtl3 compiles at -O0; a later
-    # -O wins)
-    s.set_metadata(VerilogVerilatorImportPass.c_flags, "-O2")
+    # the one big imported design of the project: its C++ is worth optimizing (pymtl3 compiles at -O0 with a list
+    # of -fno-... flags; later flags win)
+    s.set_metadata(VerilogVerilatorImportPass.c_flags, CXX_FAST)
     set_module_name(s, "AccelTopRTL", k=cfg.digest(), b=bank_depth, d=ddr_depth, n=npe, f=fifo_depth, h=max_hdim)
 
   def line_trace(s):

@@ -264,6 +264,44 @@ def bench_e2e(quick=False):
   toks = tiny.generate(list(b"Beautiful is better than"), 16)
   res["fl_tiny_tok_s"] = round(16 / (time.time() - t), 1)
   res["tiny_tokens"] = toks
-  res["verilator_top_cycles_per_s"] = None
-  res["note"] = "no composed RTL accelerator top yet: no Verilator top figure"
+  res.update(bench_top(quick))
   return res
+
+
+def bench_top(quick=False):
+  """The composed RTL top (rtl_models.AccelTopRTL) under Verilator on a random micro model: simulated cycles per
+  second of wall time (the simulation loop alone), its tokens against FL's and its step cycles against the CL
+  cycle model's."""
+  from .. import llm
+  from ..model import ModelConfig, random_model
+  from ..perf import CycleModel
+  from ..top import TopRunner
+  from .levels import MODELS, build_dir
+  from .run import UNITS
+  from rtl_models.AccelTopRTL import AccelTopRTL
+  if shutil.which("verilator") is None:
+    return {"verilator_top_cycles_per_s": None, "note": "Verilator is not installed: no top figure"}
+  cfg = get_config("small", port_bits=64)
+  mc = ModelConfig(vocab=40, hidden=48, intermediate=64, layers=1, heads=2, kv_heads=1, head_dim=12, max_pos=32)
+  m = random_model(mc, 1)
+  prompt, n = [1, 2, 3, 4, 5], (3 if quick else 8)
+  am = llm.AccelModel(m, cfg, npe=2, max_ctx=len(prompt) + n)
+  traces = []
+  fl = am.generate(prompt, n, traces=traces)
+  with build_dir("bench_top"):
+    t = time.time()
+    r = TopRunner(AccelTopRTL, m, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=2, verilog=True)
+    build_s = time.time() - t
+    try:
+      ticks0, sim0 = r.ticks, r.sim_s
+      toks, cycles = r.generate(prompt, n)
+      rate = (r.ticks - ticks0) / (r.sim_s - sim0)
+    finally:
+      r.close()
+  cm = CycleModel(cfg, {u: MODELS[u]["cl"] for u in UNITS}, npe=2)
+  est = [cm.cycles(tr)[0] for tr in traces]
+  return {"verilator_top_cycles_per_s": round(rate), "top_model": "random micro (1 layer, hidden 48), config small",
+          "top_tokens": toks, "top_tokens_equal_fl": toks == fl, "top_step_cycles": cycles,
+          "cl_model_step_cycles": est,
+          "top_vs_cl_max_rel_error": round(max(abs(a - b) / b for a, b in zip(cycles, est)), 5),
+          "top_build_s": round(build_s, 1)}
