@@ -19,7 +19,7 @@ from pymtl3 import Component, Wire, connect, mk_bits, update, update_ff
 from pymtl3.passes.backends.verilog import VerilogVerilatorImportPass
 
 from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, is_vec
-from tellme_pymtl.top import HOST_BITS, ENGINES, NBANKS, SINKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
+from tellme_pymtl.top import ADDR_BITS, HOST_BITS, ENGINES, NBANKS, SINKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
 from tellme_pymtl.verilog_names import set_module_name
 from .AsyncRAMRTL import AsyncRAMRTL
 from .DDRMemRTL import DDRMemRTL
@@ -58,6 +58,7 @@ class AccelTopRTL(Component):
     isa = TopISA(cfg)
     W = isa.W
     NE, NS = len(ENGINES), len(SOURCES)
+    NK = NE - NS
     BW = max(1, (bank_depth - 1).bit_length())
     s.instr = RecvIfcRTL(mk_bits(HOST_BITS))
     s.out = SendIfcRTL(isa.Word)
@@ -136,6 +137,15 @@ class AccelTopRTL(Component):
       for e in range(NS):
         s.sdata[e] @= s.rdata[s.eng[e].bank]
 
+    # a host write past the banks' depth is dropped
+    s.hw_in_range = Wire()
+    if BW < ADDR_BITS:
+      @update
+      def up_hw_range():
+        s.hw_in_range @= s.seq.hw_addr[BW:ADDR_BITS] == 0
+    else:
+      s.hw_in_range //= 1
+
     @update
     def up_banks():
       for b in range(NBANKS):
@@ -146,12 +156,12 @@ class AccelTopRTL(Component):
         s.banks[b].wen @= 0
         s.banks[b].waddr @= 0
         s.banks[b].wdata @= 0
-        for j in range(NE - NS):
+        for j in range(NK):
           if s.adv[NS + j] & (s.eng[NS + j].bank == b):
             s.banks[b].wen @= 1
             s.banks[b].waddr @= s.eng[NS + j].addr[0:BW]
             s.banks[b].wdata @= s.kdata[j]
-        if s.seq.hw_en & (s.seq.hw_bank == b):
+        if s.seq.hw_en & (s.seq.hw_bank == b) & s.hw_in_range:
           s.banks[b].wen @= 1
           s.banks[b].waddr @= s.seq.hw_addr[0:BW]
           s.banks[b].wdata @= s.seq.hw_data

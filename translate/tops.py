@@ -1,8 +1,9 @@
 """
 The RTL tops that `tellme translate` and `tellme synth` take to Verilog: every component with its own ports,
-and the composed ones (TLMM-FUSE, weight path). Parameters beyond the configuration are those of the paper's
+and the composed ones (TLMM-FUSE, weight path, the whole accelerator top with its DDR model). Parameters beyond the configuration are those of the paper's
 design: the decode score FIFO 1024 deep, N_pe = 8 prefill rows, head vectors up to 128 elements (BitNet 2B4T).
 """
+from rtl_models.AccelTopRTL import AccelTopRTL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from rtl_models.DequantizerRTL import DequantizerRTL
 from rtl_models.ElementwiseRTL import ElementwiseRTL
@@ -17,6 +18,7 @@ from rtl_models.WeightPathRTL import WeightPathRTL
 from rtl_models.WeightStreamerRTL import WeightStreamerRTL
 
 FIFO_DEPTH, NPE, MAX_HDIM = 1024, 8, 128
+BANK_DEPTH, DDR_DEPTH = 1024, 4096     # the whole top's scratchpad banks and its DDR model (simulation sizes)
 
 # name -> constructor(cfg); the units first, then the compositions (which contain them)
 TOPS = {
@@ -32,6 +34,7 @@ TOPS = {
   "PrefillAttention": lambda cfg: PrefillAttentionRTL(cfg, NPE, MAX_HDIM),
   "TLMMFuse": lambda cfg: TLMMFuseRTL(cfg),
   "WeightPath": lambda cfg: WeightPathRTL(cfg),
+  "AccelTop": lambda cfg: AccelTopRTL(cfg, BANK_DEPTH, DDR_DEPTH, NPE, FIFO_DEPTH, MAX_HDIM),
 }
 # the units that make up the accelerator (the compositions reuse them): the whole-design totals add these
 UNITS = ("TLMMEngine", "Quantizer", "Dequantizer", "RMSMax", "Elementwise", "WeightStreamer", "WeightBuffer",
