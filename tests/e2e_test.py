@@ -111,3 +111,7 @@ def test_bench_e2e_quick(capsys):
   assert main(["bench", "e2e", "--json", "--quick"]) == 0
   res = json.loads(capsys.readouterr().out)
   assert res["fl_small_tok_s"] > 0 and res["fl_tiny_tok_s"] > 0 and len(res["tiny_tokens"]) == 16
+  import shutil
+  if shutil.which("verilator"):           # the composed top under Verilator: FL's tokens, CL's cycles within 2%
+    assert res["top_tokens_equal_fl"] and res["verilator_top_cycles_per_s"] > 0
+    assert res["top_vs_cl_max_rel_error"] < 0.02

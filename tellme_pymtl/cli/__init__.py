@@ -3,7 +3,8 @@ The `tellme` command line. It is the one part of tellme_pymtl that reaches acros
 
   tellme demo   [--config NAME] [--in-dim N] [--out-dim N] [--tokens N] [--levels fl,cl,rtl,verilog] [--seed N]
   tellme bench [all|tlmm|fp|weights|attention|e2e] [--json] [--plot DIR]
-  tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl] [--json]
+  tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl|rtl|verilog|top]
+                [--config NAME] [--set FIELD=VALUE,..] [--json]
   tellme perf   [--json]
   tellme translate [--config NAME] [--out DIR] [--no-lint] [--json]
   tellme synth  [--config NAME] [--out DIR] [--only UNITS] [--jobs N] [--flat] [--json]
@@ -65,8 +66,12 @@ def _parser():
   g.add_argument("--prompt", default=None)
   g.add_argument("--prompt-ids", default=None, help="comma-separated token ids")
   r.add_argument("--max-new-tokens", type=int, default=32)
-  r.add_argument("--level", default="fl", choices=["fl", "cl", "rtl", "verilog"])
+  r.add_argument("--level", default="fl", choices=["fl", "cl", "rtl", "verilog", "top"],
+                 help="fl, cl, rtl, verilog: unit by unit; top: the composed RTL top under Verilator")
   r.add_argument("--config", default="paper", help="accelerator configuration (paper, small, tight)")
+  r.add_argument("--npe", type=int, default=8, help="prefill rows per pass (N_pe, the paper's 8)")
+  r.add_argument("--set", default=None, metavar="FIELD=VALUE,..",
+                 help="override configuration fields, e.g. port_bits=64,ddr_gbps=8")
   r.add_argument("--json", action="store_true")
   r.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
 

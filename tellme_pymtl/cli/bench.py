@@ -288,7 +288,7 @@ def bench_top(quick=False):
   am = llm.AccelModel(m, cfg, npe=2, max_ctx=len(prompt) + n)
   traces = []
   fl = am.generate(prompt, n, traces=traces)
-  with build_dir("bench_top"):
+  with build_dir("top"):
     t = time.time()
     r = TopRunner(AccelTopRTL, m, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=2, verilog=True)
     build_s = time.time() - t

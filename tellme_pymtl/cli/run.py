@@ -27,10 +27,10 @@ UNITS = ("WeightPath", "RMSMax", "Quantizer", "Dequantizer", "Elementwise", "KVW
          "PrefillAttention", "TLMMEngine")
 
 
-def cycle_model(cfg, quiet=False):
+def cycle_model(cfg, quiet=False, npe=8):
   cache = os.path.join(os.path.abspath(os.environ.get("TELLME_BUILD", "build")), "perf_cache.json")
   prog = None if quiet else (lambda text: print(f"  [cl] {text}", file=sys.stderr, flush=True))
-  return CycleModel(cfg, {u: MODELS[u]["cl"] for u in UNITS}, cache=cache, progress=prog)
+  return CycleModel(cfg, {u: MODELS[u]["cl"] for u in UNITS}, cache=cache, progress=prog, npe=npe)
 
 
 class Tokenizer:
@@ -87,12 +87,33 @@ def progress(i, n, t0, stream=sys.stderr):
   stream.flush()
 
 
+def parse_overrides(text):
+  """--set a=1,b=2.5 -> {a: 1, b: 2.5} (the configuration validates the values)."""
+  out = {}
+  for item in (text or "").split(","):
+    if not item.strip():
+      continue
+    k, eq, v = item.partition("=")
+    if not eq:
+      raise UsageError(f"--set wants FIELD=VALUE pairs, got {item!r}")
+    try:
+      out[k.strip()] = int(v) if v.strip().lstrip("-").isdigit() else float(v)
+    except ValueError:
+      raise UsageError(f"--set {k.strip()}: {v!r} is not a number") from None
+  return out
+
+
 def run_model(args):
   if args.max_new_tokens < 1:
     raise UsageError("--max-new-tokens must be at least 1")
+  if args.npe < 1:
+    raise UsageError("--npe must be at least 1")
   mdir = args.model or BUILTIN
   model = load_checkpoint(mdir)
-  cfg = get_config(args.config)
+  try:
+    cfg = get_config(args.config, **parse_overrides(getattr(args, "set", None)))
+  except TypeError as e:
+    raise UsageError(f"--set: {e}") from None
   tok = Tokenizer(mdir, model.cfg)
   if args.prompt_ids is not None:
     prompt = parse_ids(args.prompt_ids)
@@ -100,11 +121,13 @@ def run_model(args):
     prompt = tok.encode(args.prompt if args.prompt is not None else DEFAULT_PROMPT)
   if not prompt:
     raise UsageError("the prompt is empty")
+  if args.level == "top":
+    return run_top(args, mdir, model, cfg, tok, prompt)
   units = None
   if args.level != "fl":
     from ..unitrun import ModelUnits
-    units = ModelUnits(cfg, MODELS, args.level)
-  am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + args.max_new_tokens, units=units)
+    units = ModelUnits(cfg, MODELS, args.level, npe=args.npe)
+  am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + args.max_new_tokens, units=units, npe=args.npe)
   show = ((not args.json) and sys.stderr.isatty()) or args.progress
   t0 = time.time()
   traces, step_cycles, toks = [], [], []
@@ -135,10 +158,60 @@ def run_model(args):
     steps = [(sum(delta(b, a).values()), delta(b, a)) for b, a in step_cycles]
     source = f"measured: every unit job simulated at {args.level}"
   else:                                       # cycles from the units' CL models, per job shape
-    cm = cycle_model(cfg, quiet=args.json and not args.progress)
+    cm = cycle_model(cfg, quiet=args.json and not args.progress, npe=args.npe)
     with build_dir("perf"):
       steps = [cm.cycles(t) for t in traces]
     source = "CL cycle model: each unit job shape simulated once at CL"
+  return report(result(args, mdir, cfg, model, tok, prompt, toks, steps, source, wall), args, cfg, model, tok,
+                prompt)
+
+
+def run_top(args, mdir, model, cfg, tok, prompt):
+  """--level top: the composed RTL top (rtl_models.AccelTopRTL) under Verilator, the host's LM head on its
+  hidden states. The step cycles are measured on the top; the breakdown per unit is the CL cycle model's for
+  the same jobs, with the rest (the sequencer's issue cycles, DDR write debt) as its own line."""
+  import shutil
+  from ..top import TopRunner
+  from rtl_models.AccelTopRTL import AccelTopRTL
+  if shutil.which("verilator") is None:
+    raise UsageError("level top needs Verilator: apt-get install -y verilator")
+  n = args.max_new_tokens
+  am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + n, npe=args.npe)
+  traces = []
+  fl = am.generate(prompt, n, traces=traces)
+  show = ((not args.json) and sys.stderr.isatty()) or args.progress
+  with build_dir("top"):
+    if show:
+      print("  [top] translating and building the top with Verilator (cached after the first run)", file=sys.stderr,
+            flush=True)
+    t0 = time.time()
+    r = TopRunner(AccelTopRTL, model, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=args.npe,
+                  verilog=True)
+    t1 = time.time()
+    try:
+      toks, cycles = r.generate(prompt, n, on_token=(lambda i, _: progress(i, n, t1)) if show else None)
+    finally:
+      r.close()
+    wall = time.time() - t1
+  if toks != fl:
+    raise UsageError(f"the top's tokens {toks} differ from FL's {fl}")
+  cm = cycle_model(cfg, quiet=not show, npe=args.npe)
+  with build_dir("perf"):
+    est = [cm.cycles(tr) for tr in traces]
+  steps = []
+  for got, (tot, by) in zip(cycles, est):
+    by = dict(by)
+    by["sequencer (measured - CL)"] = got - tot
+    steps.append((got, by))
+  res = result(args, mdir, cfg, model, tok, prompt, toks, steps,
+               "measured on the composed RTL top under Verilator; per-unit split from the CL cycle model", wall)
+  res["top"] = {"build_s": round(t1 - t0, 1), "cycles_per_s": round(r.ticks / r.sim_s) if r.sim_s else None,
+                "cl_model_step_cycles": [c for c, _ in est], "tokens_equal_fl": True}
+  return report(res, args, cfg, model, tok, prompt)
+
+
+def result(args, mdir, cfg, model, tok, prompt, toks, steps, source, wall):
+  """The run's report: steps = [(cycles, {unit: cycles})], the prefill first."""
   cm = cycle_model(cfg, quiet=True)
   head = cm.lm_head_cycles(model.cfg)
   pre, by = steps[0]
@@ -161,15 +234,21 @@ def run_model(args):
     "breakdown_cycles": by,
     "host_wall_s": round(wall, 3),
   }
+  return res
+
+
+def report(res, args, cfg, model, tok, prompt):
   if args.json:
     print(json.dumps(res))
     return 0
+  by, pre, dcyc = res["breakdown_cycles"], res["cycles"]["prefill"], res["cycles"]["decode_per_token"]
+  head, source, toks = res["cycles"]["lm_head"], res["cycles"]["source"], res["tokens"]
   text = res["text"]
   print(f"model   {res['model']} ({model.cfg.layers} layers, hidden {model.cfg.hidden}, "
         f"{model.cfg.n_params() / 1e6:.2f}M ternary weights)")
   print(f"prompt  {tok.decode(prompt) if tok.kind else prompt}")
   print(f"output  {text if text is not None else toks}")
-  print(f"level   {args.level}; accelerator config {cfg.name} at {cfg.clock_mhz:g} MHz, {cfg.ddr_gbps:g} GB/s "
+  print(f"level   {res['level']}; accelerator config {cfg.name} at {cfg.clock_mhz:g} MHz, {cfg.ddr_gbps:g} GB/s "
         f"({source})")
   print(f"prefill {pre} cycles ({len(prompt)} tokens)   LM head {head} cycles per token (analytic)")
   if dcyc:
@@ -177,5 +256,8 @@ def run_model(args):
   print(f"TTFT    {res['ttft_s'] * 1e3:.3f} ms      decode {res['decode_tok_s'] or 0:.1f} tok/s")
   tot = sum(by.values())
   for k, v in sorted(by.items(), key=lambda kv: -kv[1]):
-    print(f"  {k:20s} {v:12d} cycles  {100 * v / tot:5.1f} %")
+    print(f"  {k:26s} {v:12d} cycles  {100 * v / tot:5.1f} %")
+  if "top" in res:
+    print(f"top     built in {res['top']['build_s']} s, simulated at {res['top']['cycles_per_s']} cycles/s; "
+          f"tokens equal FL's; CL cycle model per step {res['top']['cl_model_step_cycles']}")
   return 0
