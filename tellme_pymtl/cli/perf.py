@@ -19,6 +19,38 @@ from .run import cycle_model
 
 PAPER = {"bitnet-0.73b": {"decode_tok_s": 25.0, "ttft_s_64": 0.45},
          "bitnet-2b4t": {"decode_tok_s": None, "ttft_s_64": None}}
+TARGETS = {"decode_tok_s": 50.0, "ttft_s_64": 0.25}      # issue 6's targets for the 0.73B model
+
+
+def targets(r, synth):
+  """The 0.73B projection against the targets, each with the numbers that decide it. synth: `tellme synth`'s
+  report for the paper configuration (None when it has not been run)."""
+  d, f = r["decode_tok_s"], r["clock_hz"]
+  out = {"decode_ge_50": {ctx: d[ctx] >= TARGETS["decode_tok_s"] for ctx in d},
+         "ttft64_le_0.25": {"as_built": r["ttft_s"]["64"] <= TARGETS["ttft_s_64"],
+                            "weight_reuse_analytic": r["ttft_s_weight_reuse_analytic"]["64"] <= TARGETS["ttft_s_64"]},
+         "why": []}
+  for ctx, by in r["decode_breakdown_cycles"].items():
+    tot = sum(by.values())
+    out["why"].append(f"decode at context {ctx}: {tot} cycles per token = {d[ctx]:.1f} tok/s; the weights "
+                      f"{by['weights']} ({100 * by['weights'] / tot:.0f}%), attention {by['attention']} "
+                      f"({100 * by['attention'] / tot:.0f}%: the heads one after another, each key costing the same), "
+                      f"the LM head {by['lm-head (analytic)']} ({100 * by['lm-head (analytic)'] / tot:.0f}%)")
+  by = r["prefill_breakdown_cycles"]["64"]
+  tot = sum(by.values())
+  out["why"].append(f"prefill of 64 tokens: {tot} cycles ({tot / f:.3f} s), the weight path {by['weights']} "
+                    f"({100 * by['weights'] / tot:.0f}%: every matrix streamed from DDR once per prompt token); "
+                    f"streamed once per layer and applied to all 64 tokens (not built) it would be "
+                    f"{r['ttft_s_weight_reuse_analytic']['64']:.3f} s")
+  if synth:
+    lut = synth["total"]["LUT"]
+    out["fits_kv260"] = lut <= KV260_RESOURCES["LUT"]
+    out["why"].append(f"resources: the RTL as written synthesizes to {lut} LUTs ({lut / KV260_RESOURCES['LUT']:.1f}x "
+                      f"the KV260's {KV260_RESOURCES['LUT']}; tellme synth): the FP32 fused units dominate")
+  else:
+    out["fits_kv260"] = None
+    out["why"].append("resources: run `tellme synth` for the estimate")
+  return out
 
 
 def project(mc, cfg, cm):
@@ -46,6 +78,7 @@ def project(mc, cfg, cm):
   res["lm_head_bytes"] = mc.vocab * mc.hidden * 2
   res["ddr_bound_tok_s"] = round(cfg.ddr_gbps * 1e9 / (wb + res["lm_head_bytes"]), 2)
   res["paper"] = PAPER.get(mc.name)
+  res["clock_hz"] = f
   return res
 
 
@@ -62,6 +95,14 @@ def perf_report(config="paper", quiet=False):
     with build_dir("perf"):
       out[mc.name] = project(mc, cfg, cm)
     out[mc.name]["uram_blocks"] = cfg.uram_blocks
+  synth = None
+  try:
+    from . import build_path
+    with open(build_path("synth", get_config(config).name, "synth.json")) as fh:
+      synth = json.load(fh)
+  except (OSError, ValueError):
+    pass
+  out["bitnet-0.73b"]["targets"] = targets(out["bitnet-0.73b"], synth)
   out["board"] = {"clock_mhz": get_config(config).clock_mhz, "ddr_gbps": get_config(config).ddr_gbps,
                   "kv260": KV260_RESOURCES, "paper_resources": PAPER_RESOURCES}
   return out
@@ -83,4 +124,13 @@ def run_perf(args):
     print(f"  decode tok/s at 128/512/1024  {d['128']:.1f} / {d['512']:.1f} / {d['1024']:.1f}   "
           f"DDR bound {r['ddr_bound_tok_s']:.1f}   paper: {p.get('decode_tok_s')}")
     print(f"  URAM blocks (weight buffer)   {r['uram_blocks']} of {KV260_RESOURCES['URAM']}")
+    if "targets" in r:
+      tg = r["targets"]
+      met = ", ".join(f"{c}: {'yes' if v else 'no'}" for c, v in tg["decode_ge_50"].items())
+      print(f"  target decode >= 50 tok/s      {met}")
+      print(f"  target TTFT(64) <= 0.25 s      as built: {'yes' if tg['ttft64_le_0.25']['as_built'] else 'no'}; "
+            f"with weight reuse (analytic): {'yes' if tg['ttft64_le_0.25']['weight_reuse_analytic'] else 'no'}")
+      print(f"  fits the KV260                 {'unknown' if tg['fits_kv260'] is None else ('yes' if tg['fits_kv260'] else 'no')}")
+      for w in tg["why"]:
+        print(f"    - {w}")
   return 0
