@@ -6,6 +6,8 @@ whole top against FL (the same greedy tokens) and the CL cycle model (within 2%)
   every cycle (so the unit-by-unit CL counts, measured on DDRModel, hold inside the top).
 - DmaAddrRTL's address walk equals tellme_pymtl.top.walk for random descriptors under random stalls.
 - One RMS-MAX job through the top in Python simulation: the word read back is the golden function's.
+- The functional top (AccelTopFL) runs the host's programs: FL's tokens on random micro models and on the
+  built-in model at the paper configuration.
 - A random micro model through the top under Verilator: FL's tokens; the step cycles within 2% of CycleModel.
 """
 import random
@@ -14,17 +16,18 @@ import numpy as np
 import pytest
 from pymtl3.passes import DefaultPassGroup
 
+from fl_models.AccelTopFL import AccelTopFL
 from rtl_models.AccelTopRTL import AccelTopRTL
 from rtl_models.DDRMemRTL import DDRMemRTL
 from rtl_models.DmaAddrRTL import DmaAddrRTL
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
 from tellme_pymtl.cli.levels import MODELS, build_dir
-from tellme_pymtl.cli.run import UNITS
+from tellme_pymtl.cli.run import BUILTIN, UNITS
 from tellme_pymtl.config import ConfigError, get_config
 from tellme_pymtl.ddr import DDRModel
 from tellme_pymtl.llm import AccelModel
-from tellme_pymtl.model import ModelConfig, random_model
+from tellme_pymtl.model import ModelConfig, load_checkpoint, random_model
 from tellme_pymtl.perf import CycleModel
 from tellme_pymtl.top import (B, TopHarness, TopISA, TopProgram, TopRunner, contig, f16_words, mk_desc, walk,
                               words_f16)
@@ -125,6 +128,27 @@ def test_rms_job_through_top_python_sim():
   y = words_f16(CFG, th.snk.words, 8)
   want = fused.rms_max(x, g, CFG.Q, fused.inv_dim(8), np.float32(1e-5))[0]
   assert y.view(np.uint16).tolist() == np.asarray(want, dtype=np.float16).view(np.uint16).tolist()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_fl_top_runs_the_program(seed):
+  """The functional top (the instruction set's specification) runs the host's programs for a random micro model:
+  the accelerator forward's tokens (tellme_pymtl.llm at FL)."""
+  m = random_model(MICRO, seed)
+  prompt = [3, 1, 4, 1, 5]
+  fl = AccelModel(m, CFG, npe=2, max_ctx=9).generate(prompt, 4)
+  r = TopRunner(AccelTopFL, m, CFG, max_prompt=5, max_ctx=9, npe=2)
+  assert r.generate(prompt, 4)[0] == fl
+
+
+def test_fl_top_builtin_model():
+  """The built-in model at the paper's configuration through the functional top: the same text as FL."""
+  m = load_checkpoint(BUILTIN)
+  prompt = list(b"Beautiful is better than")
+  cfg = get_config("paper")
+  fl = AccelModel(m, cfg, max_ctx=len(prompt) + 6).generate(prompt, 6)
+  r = TopRunner(AccelTopFL, m, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + 6)
+  assert r.generate(prompt, 6)[0] == fl
 
 
 def test_top_rejects_unaligned_heads():
