@@ -14,6 +14,7 @@ jobs), which over-counts slightly the fused chains that stream into each other.
   kvw                               KVWriterCL (the K or the V vectors of the tokens)
 A job is simulated at its own token count when that is short (CycleModel.EXACT_CYCLES); a long one costs
 c(1) + (n - 1) * (c(2) - c(1)), long jobs being bandwidth bound with every token repeating the schedule.
+  sequencer                         SEQ_CYCLES_PER_JOB per job (the top's issue and end-of-job cycles)
   decode                            DecodeAttentionCL at two context lengths; the cost is linear in the context
                                     (a + b * ctx, exact at the measured points: each key costs the same)
   prefill                           PrefillAttentionCL on one head (heads run one after another, the same way)
@@ -214,12 +215,18 @@ class CycleModel:
       return j[2] * s.prefill1(j[1], j[4])
     raise ValueError(f"unknown job {j}")
 
+  # The accelerator top's sequencer (rtl_models.AccelTopRTL) starts a job's streams the cycle after issuing its
+  # command and sees the job end the cycle after its last word: two cycles per job beside the unit's own count
+  # (tests/top_test.py compares this model with the top's measured cycles).
+  SEQ_CYCLES_PER_JOB = 2
+
   def cycles(s, jobs):
-    """Total cycles and a breakdown per unit."""
+    """Total cycles and a breakdown per unit (and the sequencer's issue cycles)."""
     by = {}
     for j in jobs:
       u = UNIT_OF[j[0]]
       by[u] = by.get(u, 0) + s.job(j)
+    by["sequencer"] = s.SEQ_CYCLES_PER_JOB * len(jobs)
     return sum(by.values()), by
 
   # analytic parts ------------------------------------------------------------------------------------------------

@@ -169,7 +169,8 @@ def run_model(args):
 def run_top(args, mdir, model, cfg, tok, prompt):
   """--level top: the composed RTL top (rtl_models.AccelTopRTL) under Verilator, the host's LM head on its
   hidden states. The step cycles are measured on the top; the breakdown per unit is the CL cycle model's for
-  the same jobs, with the rest (the sequencer's issue cycles, DDR write debt) as its own line."""
+  the same jobs (the sequencer's issue cycles included), what the measurement adds beyond it (DDR write debt
+  carried across jobs, the decode attention's fit) on its own line."""
   import shutil
   from ..top import TopRunner
   from rtl_models.AccelTopRTL import AccelTopRTL
@@ -201,7 +202,7 @@ def run_top(args, mdir, model, cfg, tok, prompt):
   steps = []
   for got, (tot, by) in zip(cycles, est):
     by = dict(by)
-    by["sequencer (measured - CL)"] = got - tot
+    by["top vs CL model"] = got - tot
     steps.append((got, by))
   res = result(args, mdir, cfg, model, tok, prompt, toks, steps,
                "measured on the composed RTL top under Verilator; per-unit split from the CL cycle model", wall)
