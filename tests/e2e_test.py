@@ -105,6 +105,9 @@ def test_tellme_perf_json(capsys):
   assert small["decode_tok_s"]["128"] >= 50                                # the target at 128 tokens
   assert small["ttft_s_weight_reuse_analytic"]["64"] < small["ttft_s"]["64"]
   assert res["bitnet-2b4t"]["decode_tok_s"]["128"] < small["decode_tok_s"]["128"]
+  kb = small["ddr_bound_with_kv_tok_s"]                                     # the KV cache's reads bound decode
+  assert small["ddr_bound_tok_s"] > kb["128"] > kb["512"] > kb["1024"]
+  assert all(small["decode_tok_s"][c] < kb[c] for c in kb)
   tg = small["targets"]                                                     # each target decided with its numbers
   assert tg["decode_ge_50"]["128"] and not tg["decode_ge_50"]["1024"]
   assert tg["ttft64_le_0.25"]["weight_reuse_analytic"] and len(tg["why"]) >= 5

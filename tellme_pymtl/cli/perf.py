@@ -5,6 +5,7 @@ the units' CL models (tellme_pymtl.perf.CycleModel), side by side with the paper
   ttft_s[n]          prefill of an n-token prompt (every layer's jobs, CL counts) + the LM head, / clock
   decode_tok_s[ctx]  clock / (one decode step at context ctx + the LM head)
   ddr_bound_tok_s    bandwidth / bytes a decode step must read (packed weights + FP16 LM head), no KV cache
+  ddr_bound_with_kv_tok_s[ctx]  the same with the FP16 KV cache of the context read once per step
 Alternatives reported beside them, labeled analytic: prefill with weight reuse (each matrix streamed once per
 layer and applied to the whole prompt; the present weight path streams it per token).
 """
@@ -22,6 +23,11 @@ PAPER = {"bitnet-0.73b": {"decode_tok_s": 25.0, "ttft_s_64": 0.45},
 TARGETS = {"decode_tok_s": 50.0, "ttft_s_64": 0.25}      # issue 6's targets for the 0.73B model
 
 
+def kv_bytes(mc, ctx):
+  """FP16 K and V of every layer for ctx positions: what one decode step at context ctx reads."""
+  return mc.layers * 2 * mc.kv_heads * mc.head_dim * 2 * ctx
+
+
 def targets(r, synth):
   """The 0.73B projection against the targets, each with the numbers that decide it. synth: `tellme synth`'s
   report for the paper configuration (None when it has not been run)."""
@@ -30,6 +36,13 @@ def targets(r, synth):
          "ttft64_le_0.25": {"as_built": r["ttft_s"]["64"] <= TARGETS["ttft_s_64"],
                             "weight_reuse_analytic": r["ttft_s_weight_reuse_analytic"]["64"] <= TARGETS["ttft_s_64"]},
          "why": []}
+  mb = 1e6
+  for ctx, bound in r["ddr_bound_with_kv_tok_s"].items():
+    if bound < TARGETS["decode_tok_s"]:
+      out["why"].append(f"decode at context {ctx} cannot reach {TARGETS['decode_tok_s']:g} tok/s on this DDR bandwidth "
+                        f"whatever the logic: a step reads {r['weight_bytes'] / mb:.0f} MB of packed weights, "
+                        f"{r['lm_head_bytes'] / mb:.0f} MB of FP16 LM head and {r['kv_bytes'][ctx] / mb:.0f} MB of "
+                        f"FP16 KV cache: at most {bound:.1f} tok/s")
   for ctx, by in r["decode_breakdown_cycles"].items():
     tot = sum(by.values())
     out["why"].append(f"decode at context {ctx}: {tot} cycles per token = {d[ctx]:.1f} tok/s; the weights "
@@ -77,6 +90,10 @@ def project(mc, cfg, cm):
   res["weight_bytes"] = int(wb)
   res["lm_head_bytes"] = mc.vocab * mc.hidden * 2
   res["ddr_bound_tok_s"] = round(cfg.ddr_gbps * 1e9 / (wb + res["lm_head_bytes"]), 2)
+  # a decode step also reads the whole FP16 KV cache of its context
+  res["kv_bytes"] = {str(ctx): kv_bytes(mc, ctx) for ctx in (128, 512, 1024)}
+  res["ddr_bound_with_kv_tok_s"] = {c: round(cfg.ddr_gbps * 1e9 / (wb + res["lm_head_bytes"] + kv), 2)
+                                    for c, kv in res["kv_bytes"].items()}
   res["paper"] = PAPER.get(mc.name)
   res["clock_hz"] = f
   return res
@@ -123,6 +140,8 @@ def run_perf(args):
     d = r["decode_tok_s"]
     print(f"  decode tok/s at 128/512/1024  {d['128']:.1f} / {d['512']:.1f} / {d['1024']:.1f}   "
           f"DDR bound {r['ddr_bound_tok_s']:.1f}   paper: {p.get('decode_tok_s')}")
+    kb = r["ddr_bound_with_kv_tok_s"]
+    print(f"  DDR bound with the KV cache   {kb['128']:.1f} / {kb['512']:.1f} / {kb['1024']:.1f} tok/s at 128/512/1024")
     print(f"  URAM blocks (weight buffer)   {r['uram_blocks']} of {KV260_RESOURCES['URAM']}")
     if "targets" in r:
       tg = r["targets"]
