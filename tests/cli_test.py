@@ -35,6 +35,9 @@ def test_demo_verilog(capsys, cmdline_opts):
   (["demo", "--config", "huge"], "unknown config name"),
   (["demo", "--levels", "fl,gate"], "unknown level gate"),
   (["demo", "--tokens", "0"], "--tokens"),
+  (["run", "--set", "foo=1"], "unknown configuration field 'foo'"),
+  (["run", "--set", "port_bits=x"], "'x' is not a number"),
+  (["run", "--npe", "0"], "--npe"),
 ])
 def test_bad_input_one_line(args, msg):
   code, out, err = run(args)

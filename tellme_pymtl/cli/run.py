@@ -110,10 +110,14 @@ def run_model(args):
     raise UsageError("--npe must be at least 1")
   mdir = args.model or BUILTIN
   model = load_checkpoint(mdir)
-  try:
-    cfg = get_config(args.config, **parse_overrides(getattr(args, "set", None)))
-  except TypeError as e:
-    raise UsageError(f"--set: {e}") from None
+  over = parse_overrides(getattr(args, "set", None))
+  import dataclasses
+  from ..config import TeLLMeConfig
+  known = {f.name for f in dataclasses.fields(TeLLMeConfig)} - {"name"}
+  bad = sorted(set(over) - known)
+  if bad:
+    raise UsageError(f"--set: unknown configuration field {bad[0]!r} (fields: {', '.join(sorted(known))})")
+  cfg = get_config(args.config, **over)
   tok = Tokenizer(mdir, model.cfg)
   if args.prompt_ids is not None:
     prompt = parse_ids(args.prompt_ids)
