@@ -23,7 +23,8 @@ from tellme_pymtl import packing
 from tellme_pymtl.fp_prog import EW_MODES
 from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL
 from tellme_pymtl.top import (ADDR_BITS, ENGINES, HOST_BITS, NBANKS, NSLOT, OP_RUN, OP_WBANK, OP_WDDR, UNITS,
-                              TopISA, cmd_types, field_slices, mk_desc, walk)
+                              TopISA, cmd_types, f16_words, field_slices, mk_desc, walk,
+                              words_f16)
 
 F16, F32 = np.float16, np.float32
 MODE_NAMES = {v: k for k, v in EW_MODES.items()}
@@ -115,16 +116,7 @@ class AccelTopFL(Component):
   # words <-> values ------------------------------------------------------------------------------------------
 
   def f16(s, words, n):
-    Q = s.cfg.Q
-    bits = [(w >> (16 * i)) & 0xFFFF for w in words for i in range(Q)]
-    return np.array(bits, dtype=np.uint16).view(F16)[:n]
-
-  def f16_words(s, x, nwords):
-    Q = s.cfg.Q
-    pad = np.zeros(nwords * Q, dtype=F16)
-    pad[:len(x)] = x
-    b = pad.view(np.uint16)
-    return [sum(int(b[j * Q + i]) << (16 * i) for i in range(Q)) for j in range(nwords)]
+    return words_f16(s.cfg, words, n)
 
   def ints(s, words, per, nbits):
     return np.array([nx.wrap_signed((w >> (nbits * i)) & ((1 << nbits) - 1), nbits) for w in words
@@ -150,7 +142,7 @@ class AccelTopFL(Component):
     for t in range(ntok):
       yt, am, _ = fused.rms_max(s.f16(x[t * b:(t + 1) * b], n), s.f16(g[t * b:(t + 1) * b], n), s.cfg.Q,
                                 s.f32(c["inv_n"]), s.f32(c["eps"]))
-      y += s.f16_words(yt, b)
+      y += f16_words(s.cfg, yt)
       amax.append(int(np.array([am], dtype=F16).view(np.uint16)[0]))
     s.snk(("rms", "y"), y)
     s.snk(("rms", "amax"), amax)
@@ -185,7 +177,7 @@ class AccelTopFL(Component):
     acc = s.ints(s.src(("deq", "acc")), cfg.Q, cfg.acc_bits).reshape(ntok, ob * cfg.Q)
     y = []
     for t in range(ntok):
-      y += s.f16_words(fused.dequantize(acc[t], s.f32(c["wscale"]), s.f32(sc[t])), ob)
+      y += f16_words(s.cfg, fused.dequantize(acc[t], s.f32(c["wscale"]), s.f32(sc[t])))
     s.snk(("deq", "y"), y)
 
   def job_ew(s, c):
@@ -196,7 +188,7 @@ class AccelTopFL(Component):
     y = []
     for t in range(ntok):
       at, bt = s.f16(a[t * b:(t + 1) * b], b * s.cfg.Q), s.f16(bw[t * b:(t + 1) * b], b * s.cfg.Q)
-      y += s.f16_words(fused.elementwise(mode, at, bt), b)
+      y += f16_words(s.cfg, fused.elementwise(mode, at, bt))
     s.snk(("ew", "y"), y)
 
   def job_kvw(s, c):
@@ -227,7 +219,7 @@ class AccelTopFL(Component):
     q = np.stack([s.f16(qw[h * nb:(h + 1) * nb], d) for h in range(H)])[None]
     k, v = s.kv(c, c["n"])
     o = A.decode(q, k, v, s.cfg.Q, s.fifo_depth)
-    s.snk(("dec", "out"), [w for h in range(H) for w in s.f16_words(o[0, h], nb)])
+    s.snk(("dec", "out"), [w for h in range(H) for w in f16_words(s.cfg, o[0, h])])
 
   def job_pre(s, c):
     n, H, d, nb = c["n"], c["heads"], c["hdim"], c["nbeats"]
@@ -238,7 +230,7 @@ class AccelTopFL(Component):
       q[i, h] = s.f16(qw[j * nb:(j + 1) * nb], d)
     k, v = s.kv(c, n)
     o = A.prefill(q, k, v, s.cfg.Q)
-    s.snk(("pre", "out"), [w for (i, h) in order for w in s.f16_words(o[i, h], nb)])
+    s.snk(("pre", "out"), [w for (i, h) in order for w in f16_words(s.cfg, o[i, h])])
 
   def line_trace(s):
     return f"{len(s.parts)}:{len(s.outq)}"
