@@ -1,11 +1,12 @@
 """
 WeightBufferCL: cycle-level weight buffer with WeightBufferRTL's ping-pong behaviour (a half fills while it is
-not full, is readable once full or holding the job's last beat, registered read into the output), the
-beats kept in Python lists per half.
+not full, is readable once full or holding the job's last beat, registered read into the output; a job
+that fits in one half is written once and read `passes` times), the beats kept in Python lists per half.
 """
 from pymtl3 import Component, update, update_ff
 
 from tellme_pymtl import msgs as mg
+from tellme_pymtl import packing
 
 
 class WeightBufferCL(Component):
@@ -19,7 +20,7 @@ class WeightBufferCL(Component):
     @update
     def up_cl_comb():
       s.cmd.rdy @= not s.busy
-      s.in_.rdy @= s.busy and not s.full[s.wh] and s.wc != s.total
+      s.in_.rdy @= s.busy and not s.full[s.wh] and s.wc != s.wtotal
       s.out.val @= s.out_val
       if s.out_val:
         for q in range(cfg.Q):
@@ -31,27 +32,33 @@ class WeightBufferCL(Component):
         s.reset_state()
         return
       ren = s.full[s.rh] and (not s.out_val or bool(s.out.rdy))
-      wen = bool(s.in_.val) and s.busy and not s.full[s.wh] and s.wc != s.total
+      wen = bool(s.in_.val) and s.busy and not s.full[s.wh] and s.wc != s.wtotal
       if ren:
         s.out_val, s.ob = True, s.half[s.rh][s.ri]
       elif s.out.rdy:
         s.out_val = False
       if not s.busy:
         if s.cmd.val:
-          s.busy, s.total = True, int(s.cmd.msg.nbeats) * int(s.cmd.msg.passes)
+          nb, npass = int(s.cmd.msg.nbeats), int(s.cmd.msg.passes)
+          s.busy, s.total, s.npass, s.pc = True, nb * npass, npass, 0
+          s.rep = packing.fits_half(cfg, nb)
+          s.wtotal = nb if s.rep else nb * npass
           s.wc = s.rc = s.wh = s.rh = s.ri = 0
           s.half = [[], []]
         return
       if wen:
         s.half[s.wh].append([m.clone() for m in s.in_.msg])
         s.wc += 1
-        if len(s.half[s.wh]) == s.H or s.wc == s.total:
+        if len(s.half[s.wh]) == s.H or s.wc == s.wtotal:
           s.full[s.wh] = True
           s.wh ^= 1
       if ren:
         s.rc += 1
         s.ri += 1
-        if s.ri == len(s.half[s.rh]):
+        if s.ri == len(s.half[s.rh]) and s.rep and s.pc + 1 != s.npass:
+          s.pc += 1
+          s.ri = 0
+        elif s.ri == len(s.half[s.rh]):
           s.full[s.rh] = False
           s.half[s.rh] = []
           s.rh ^= 1
@@ -61,7 +68,8 @@ class WeightBufferCL(Component):
 
   def reset_state(s):
     s.busy, s.out_val, s.ob = False, False, None
-    s.total = s.wc = s.rc = s.wh = s.rh = s.ri = 0
+    s.total = s.wtotal = s.wc = s.rc = s.wh = s.rh = s.ri = s.npass = s.pc = 0
+    s.rep = False
     s.full = [False, False]
     s.half = [[], []]
 

@@ -12,6 +12,9 @@ deep; beat i of the job is at address (i // H) % 2 * H + i % H (tellme_pymtl.pac
 number of blocks is cfg.uram_blocks = Q x width blocks x depth blocks.
 Control: a half is written beat by beat while it is not full; it becomes full when its H-th beat (or the
 job's last) is written, and is read beat by beat (registered URAM read feeding the output) until empty.
+Weight reuse: a job whose pass fits in one half (nbeats <= H, tellme_pymtl.packing.fits_half) is written once
+(the streamer sends it once) and its half is read `passes` times before it empties: one pass per token of a
+prefill, from the buffer instead of DDR.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
@@ -38,7 +41,11 @@ class WeightBufferRTL(Component):
     s.nblocks = Q * WBK * DBK
 
     s.busy = Wire()
-    s.total = Wire(B32)
+    s.total = Wire(B32)       # beats read
+    s.wtotal = Wire(B32)      # beats written
+    s.rep = Wire()            # the job fits in one half: written once, read `passes` times
+    s.npass = Wire(mk_bits(16))
+    s.pc = Wire(mk_bits(16))  # passes read so far (replay)
     s.wc = Wire(B32)
     s.rc = Wire(B32)
     s.wh = Wire()
@@ -89,6 +96,7 @@ class WeightBufferRTL(Component):
 
     HM1 = H - 1
     HA = mk_bits(AW)(H)
+    H32 = B32(H)
     W32 = 32
     # the in-half index at the address width
     s.wi_a = Wire(mk_bits(AW))
@@ -127,8 +135,8 @@ class WeightBufferRTL(Component):
     @update
     def up_ctrl():
       s.cmd.rdy @= ~s.busy
-      s.in_.rdy @= s.busy & ~s.full[s.wh] & (s.wc != s.total)
-      s.wen @= s.in_.val & s.busy & ~s.full[s.wh] & (s.wc != s.total)
+      s.in_.rdy @= s.busy & ~s.full[s.wh] & (s.wc != s.wtotal)
+      s.wen @= s.in_.val & s.busy & ~s.full[s.wh] & (s.wc != s.wtotal)
       s.ren @= s.full[s.rh] & (~s.out_val | s.out.rdy)
       s.out.val @= s.out_val
       for d in range(DBK):
@@ -169,6 +177,13 @@ class WeightBufferRTL(Component):
           if s.cmd.val:
             s.busy <<= 1
             s.total <<= s.cmd.msg.nbeats * zext(s.cmd.msg.passes, W32)
+            s.rep <<= s.cmd.msg.nbeats <= H32
+            if s.cmd.msg.nbeats <= H32:
+              s.wtotal <<= s.cmd.msg.nbeats
+            else:
+              s.wtotal <<= s.cmd.msg.nbeats * zext(s.cmd.msg.passes, W32)
+            s.npass <<= s.cmd.msg.passes
+            s.pc <<= 0
             s.wc <<= 0
             s.rc <<= 0
             s.wh <<= 0
@@ -178,7 +193,7 @@ class WeightBufferRTL(Component):
         else:
           if s.wen:
             s.wc <<= s.wc + 1
-            if (s.wi == HM1) | (s.wc + 1 == s.total):
+            if (s.wi == HM1) | (s.wc + 1 == s.wtotal):
               s.full[s.wh] <<= 1
               s.hcnt[s.wh] <<= s.wi + 1
               s.wh <<= ~s.wh
@@ -187,7 +202,10 @@ class WeightBufferRTL(Component):
               s.wi <<= s.wi + 1
           if s.ren:
             s.rc <<= s.rc + 1
-            if s.ri + 1 == s.hcnt[s.rh]:
+            if (s.ri + 1 == s.hcnt[s.rh]) & s.rep & (s.pc + 1 != s.npass):
+              s.pc <<= s.pc + 1
+              s.ri <<= 0
+            elif s.ri + 1 == s.hcnt[s.rh]:
               s.full[s.rh] <<= 0
               s.rh <<= ~s.rh
               s.ri <<= 0

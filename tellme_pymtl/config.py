@@ -193,7 +193,7 @@ CONFIGS = {
   "paper": TeLLMeConfig(name="paper"),
   # A small engine for fast tests and demos: same numerics, fewer tables and lanes.
   "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, port_bits=4, burst_len=4,
-                        max_outstanding=4, ddr_latency=6, uram_bits=8, uram_depth=16, wbuf_half_beats=8, ddr_gbps=0.25,
+                        max_outstanding=4, ddr_latency=6, uram_bits=8, uram_depth=16, wbuf_half_beats=64, ddr_gbps=0.25,
                         name="small"),
   # Accumulators sized exactly for max_in_dim: the overflow boundary test runs here.
   "tight": TeLLMeConfig(T=2, Q=2, acc_bits=14, max_in_dim=60, max_out_dim=16, name="tight"),

@@ -14,7 +14,7 @@ Inside: x -> quantizer -> act -> engine -> out -> dequantizer.acc; quantizer.sca
 dequantizer.scale (so the next token's scale does not wait for this token's outputs); dequantizer.y ->
 element-wise.a. CmdFanout hands the command to each unit, which takes it when idle.
 """
-from pymtl3 import Component, Wire, connect, mk_bits, mk_bitstruct, update, update_ff
+from pymtl3 import Component, InPort, OutPort, Wire, connect, mk_bits, mk_bitstruct, update, update_ff, zext
 from pymtl3.stdlib.stream import NormalQueueRTL
 
 from .ifcs import RecvIfcRTL, SendIfcRTL, VecRecvIfcRTL, VecSendIfcRTL
@@ -128,9 +128,33 @@ def mk_wpath_cmd(dim_bits):
                                                "base": mk_bits(32), "nbeats": mk_bits(32)})
 
 
+class StreamPasses(Component):
+  """The streamer's passes of a weight-path job: 1 when a pass fits in one half of the weight buffer (it is
+  replayed from there for every token: tellme_pymtl.packing.fits_half), else one per token. Translatable."""
+
+  def construct(s, cfg):
+    s.nbeats = InPort(mk_bits(32))
+    s.ntokens = InPort(mk_bits(cfg.dim_bits))
+    s.passes = OutPort(mk_bits(16))
+    H = mk_bits(32)(cfg.wbuf_half_beats)
+
+    @update
+    def up_passes():
+      if s.nbeats <= H:
+        s.passes @= 1
+      else:
+        s.passes @= zext(s.ntokens, 16)
+
+    set_module_name(s, "StreamPasses", h=cfg.wbuf_half_beats, w=cfg.dim_bits)
+
+  def line_trace(s):
+    return f"{s.passes}"
+
+
 def build_wpath(s, cfg, Streamer, Buffer, Engine):
   """W.x with W read from DDR: cmd (in_dim, out_dim, ntokens, base word, nbeats = weight beats of W), the
-  engine's act and out streams, and mem_req / mem_resp to the memory. The streamer reads W once per token."""
+  engine's act and out streams, and mem_req / mem_resp to the memory. The streamer reads W once per token, or
+  once per job when it fits in half the buffer, which then replays it per token (StreamPasses)."""
   from .ddr import mk_mem_req
   ty = TLMMTypes(cfg)
   s.cmd = RecvIfcRTL(mk_wpath_cmd(cfg.dim_bits))
@@ -143,7 +167,11 @@ def build_wpath(s, cfg, Streamer, Buffer, Engine):
   s.wbuf = Buffer(cfg)
   s.tlmm = Engine(cfg)
   connect(s.cmd, s.fan.in_)
-  _cmd(s.fan.out[0], s.streamer.cmd, {"base": "base", "nbeats": "nbeats", "passes": "ntokens"})
+  s.spasses = StreamPasses(cfg)
+  s.spasses.nbeats //= s.fan.out[0].msg.nbeats
+  s.spasses.ntokens //= s.fan.out[0].msg.ntokens
+  _cmd(s.fan.out[0], s.streamer.cmd, {"base": "base", "nbeats": "nbeats"})
+  connect(s.streamer.cmd.msg.passes, s.spasses.passes)
   _cmd(s.fan.out[1], s.wbuf.cmd, {"base": "base", "nbeats": "nbeats", "passes": "ntokens"})
   _cmd(s.fan.out[2], s.tlmm.cmd, {"in_dim": "in_dim", "out_dim": "out_dim", "ntokens": "ntokens"})
   connect(s.streamer.mem_req, s.mem_req)

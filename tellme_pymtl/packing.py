@@ -9,6 +9,13 @@ is 3 words, 2304 bits, 1.71 bits per weight), least significant bits in the firs
 side within a word (port p carries bits [p*256, (p+1)*256)). Matrices follow each other; `pack` returns the
 image and each matrix's first word.
 
+Row tiles (row_tiles). A matrix whose beats exceed one half of the weight buffer (H beats) but whose input
+blocks fit in it (nbi <= H) is stored and run as row tiles: consecutive groups of Q rows, as few tiles as fit
+in H beats each, the groups shared out evenly. Each tile is a matrix of its own in the image, so the weight
+path streams it once and the buffer replays it for every token of a prefill (weight reuse); a decode runs
+the same tiles one token each, streaming the same bytes. Every level, the cycle model and the top's compiler
+take the tiles from here.
+
 Weight buffer address translation (analytic, shared with the RTL): beat i of a job (i = k * nbo + o for
 output block o of input block k, the matrix once per token) lives in half h = (i // H) % 2 at buffer address
 a = h * H + i % H (H = wbuf_half_beats); lane q's index vector at a spans uram_width_blocks UltraRAMs side by
@@ -43,6 +50,27 @@ def beat_ints(cfg, idx):
 def beat_words(cfg, beat):
   mask = (1 << cfg.word_bits) - 1
   return [(beat >> (w * cfg.word_bits)) & mask for w in range(cfg.words_per_beat)]
+
+
+def row_tiles(cfg, out_dim, in_dim):
+  """[(first row, rows)] of the matrix [out_dim, in_dim]'s row tiles (see the module's text)."""
+  H = cfg.wbuf_half_beats
+  nbi, nbo = cfg.pad_in(in_dim) // cfg.block_in, cfg.pad_out(out_dim) // cfg.Q
+  if nbi * nbo <= H or nbi > H:
+    return [(0, out_dim)]
+  n = -(-nbo // (H // nbi))
+  tiles, g0 = [], 0
+  for t in range(n):
+    g = nbo // n + (t < nbo % n)
+    r0 = g0 * cfg.Q
+    tiles.append((r0, min(out_dim, (g0 + g) * cfg.Q) - r0))
+    g0 += g
+  return tiles
+
+
+def fits_half(cfg, nbeats):
+  """A weight-path job of nbeats per token is streamed once and replayed per token (it fits in one half)."""
+  return nbeats <= cfg.wbuf_half_beats
 
 
 def pack(cfg, matrices):
