@@ -1,7 +1,8 @@
 """
 WeightBufferCL: cycle-level weight buffer with WeightBufferRTL's ping-pong behaviour (a half fills while it is
-not full, is readable once full or holding the job's last beat, registered read into the output; a job
-that fits in one half is written once and read `passes` times), the beats kept in Python lists per half.
+not full; each beat is readable once written, the reader following the writer within a half; registered read
+into the output; a job that fits in one half is written once and read `passes` times), the beats kept in
+Python lists per half.
 """
 from pymtl3 import Component, update, update_ff
 
@@ -31,7 +32,7 @@ class WeightBufferCL(Component):
       if s.reset:
         s.reset_state()
         return
-      ren = s.full[s.rh] and (not s.out_val or bool(s.out.rdy))
+      ren = (s.full[s.rh] or (s.rh == s.wh and s.ri < len(s.half[s.wh]))) and (not s.out_val or bool(s.out.rdy))
       wen = bool(s.in_.val) and s.busy and not s.full[s.wh] and s.wc != s.wtotal
       if ren:
         s.out_val, s.ob = True, s.half[s.rh][s.ri]
@@ -55,10 +56,11 @@ class WeightBufferCL(Component):
       if ren:
         s.rc += 1
         s.ri += 1
-        if s.ri == len(s.half[s.rh]) and s.rep and s.pc + 1 != s.npass:
+        end = s.full[s.rh] and s.ri == len(s.half[s.rh])
+        if end and s.rep and s.pc + 1 != s.npass:
           s.pc += 1
           s.ri = 0
-        elif s.ri == len(s.half[s.rh]):
+        elif end:
           s.full[s.rh] = False
           s.half[s.rh] = []
           s.rh ^= 1

@@ -11,7 +11,8 @@ Storage: per lane, uram_width_blocks URAMRTL side by side (2 x 72 bits for 140) 
 deep; beat i of the job is at address (i // H) % 2 * H + i % H (tellme_pymtl.packing.buffer_location). The
 number of blocks is cfg.uram_blocks = Q x width blocks x depth blocks.
 Control: a half is written beat by beat while it is not full; it becomes full when its H-th beat (or the
-job's last) is written, and is read beat by beat (registered URAM read feeding the output) until empty.
+job's last) is written. It is read beat by beat (registered URAM read feeding the output), each beat once it
+is written (the reader may follow the writer within the half), until empty.
 Weight reuse: a job whose pass fits in one half (nbeats <= H, tellme_pymtl.packing.fits_half) is written once
 (the streamer sends it once) and its half is read `passes` times before it empties: one pass per token of a
 prefill, from the buffer instead of DDR.
@@ -137,7 +138,7 @@ class WeightBufferRTL(Component):
       s.cmd.rdy @= ~s.busy
       s.in_.rdy @= s.busy & ~s.full[s.wh] & (s.wc != s.wtotal)
       s.wen @= s.in_.val & s.busy & ~s.full[s.wh] & (s.wc != s.wtotal)
-      s.ren @= s.full[s.rh] & (~s.out_val | s.out.rdy)
+      s.ren @= (s.full[s.rh] | ((s.rh == s.wh) & (s.ri < s.wi))) & (~s.out_val | s.out.rdy)
       s.out.val @= s.out_val
       for d in range(DBK):
         s.bwen[d] @= s.wen & (s.wblk == d)
@@ -202,10 +203,10 @@ class WeightBufferRTL(Component):
               s.wi <<= s.wi + 1
           if s.ren:
             s.rc <<= s.rc + 1
-            if (s.ri + 1 == s.hcnt[s.rh]) & s.rep & (s.pc + 1 != s.npass):
+            if s.full[s.rh] & (s.ri + 1 == s.hcnt[s.rh]) & s.rep & (s.pc + 1 != s.npass):
               s.pc <<= s.pc + 1
               s.ri <<= 0
-            elif s.ri + 1 == s.hcnt[s.rh]:
+            elif s.full[s.rh] & (s.ri + 1 == s.hcnt[s.rh]):
               s.full[s.rh] <<= 0
               s.rh <<= ~s.rh
               s.ri <<= 0

@@ -44,7 +44,7 @@ class TeLLMeConfig:
   ddr_latency: int = 60      # accelerator cycles from a read request to its first word
   uram_bits: int = 72        # UltraRAM block width
   uram_depth: int = 4096     # UltraRAM block depth
-  wbuf_half_beats: int = 64    # weight beats per ping-pong half of the weight buffer
+  wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer (2 x 2048 = one 4096-deep URAM)
   name: str = "custom"
 
   def __post_init__(s):

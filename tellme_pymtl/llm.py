@@ -8,6 +8,8 @@ state comes back as FP16 and the LM head (float32) and argmax run on the host.
 
 Per layer, for the tokens of one step (a prompt in prefill, one token in decode):
   y  = RMS-MAX(x, in_norm)                      -> quantize -> TLMM q, k, v -> dequantize
+  (each TLMM is one weight-path job per row tile of its matrix, tellme_pymtl.packing.row_tiles: a tile is
+  streamed once per step and, in a prefill, replayed from the weight buffer for every token)
   q, k = element-wise ROPE (consecutive pairs: the q/k rows are permuted per head on load so that LLaMA's
          pairs (i, i + d/2) become (2i, 2i+1); q.k is unchanged by the common permutation); v: NONE
   K, V -> the KV cache (KVWriter); attention: prefill (reversed, N_pe rows) or decode (two passes)
@@ -26,6 +28,7 @@ from . import attention as A
 from . import fp
 from . import fused
 from . import numerics as nx
+from . import packing
 from .config import ConfigError
 from .model import ModelError
 
@@ -66,13 +69,17 @@ class GoldenUnits:
     return fused.quantize(x, s.cfg.act_bits)
 
   def tlmm(s, q, W, Wf):
-    """acc = W . q per token (the weight path), wrapped to the accumulator width; Wf: W as float32 for BLAS."""
-    s.trace.append(("linear", q.shape[0], W.shape[0], W.shape[1]))
+    """acc = W . q per token (the weight path, one job per row tile: packing.row_tiles), wrapped to the
+    accumulator width; Wf: W as float32 for BLAS."""
+    s.trace_linear(q.shape[0], W)
     if 128 * q.shape[1] < BLAS_EXACT:
       acc = (q.astype(F32) @ Wf.T).astype(np.int64)
     else:
       acc = q @ W.T.astype(np.int64)
     return nx.wrap_signed(acc, s.cfg.acc_bits)
+
+  def trace_linear(s, n, W):
+    s.trace.extend(("linear", n, rows, W.shape[1]) for _, rows in packing.row_tiles(s.cfg, *W.shape))
 
   def dequantize(s, acc, w_scale, sx):
     s.trace.append(("deq", acc.shape[0], acc.shape[1]))
@@ -107,7 +114,7 @@ class ShapeUnits(GoldenUnits):
     return np.zeros(x.shape, dtype=np.int64), np.ones(x.shape[0], dtype=F32)
 
   def tlmm(s, q, W, Wf):
-    s.trace.append(("linear", q.shape[0], W.shape[0], W.shape[1]))
+    s.trace_linear(q.shape[0], W)
     return np.zeros((q.shape[0], W.shape[0]), dtype=np.int64)
 
   def dequantize(s, acc, w_scale, sx):

@@ -8,8 +8,8 @@ DDR model and caches the count (in memory and in a JSON file keyed by the config
 the jobs up, one after another: the units of a layer wait for each other in this model (no overlap between
 jobs), which over-counts slightly the fused chains that stream into each other.
 
-  linear (weight path + TLMM)       WeightPathCL: tokens through W [out, in] streamed from DDR (the weight path
-                                    streams the matrix again for every token)
+  linear (weight path + TLMM)       WeightPathCL: tokens through a row tile of W streamed from DDR (once, and
+                                    replayed from the weight buffer per token when it fits in half of it)
   rms, quant, deq, ew               RMSMaxCL, QuantizerCL, DequantizerCL, ElementwiseCL
   kvw                               KVWriterCL (the K or the V vectors of the tokens)
 A job is simulated at its own token count when that is short (CycleModel.EXACT_CYCLES); a long one costs
@@ -18,8 +18,7 @@ c(1) + (n - 1) * (c(2) - c(1)), long jobs being bandwidth bound with every token
   decode                            DecodeAttentionCL at two context lengths; the cost is linear in the context
                                     (a + b * ctx, exact at the measured points: each key costs the same)
   prefill                           PrefillAttentionCL on one head (heads run one after another, the same way)
-Analytic, and labeled so where reported: the LM head (an FP16 GEMV streamed at the DDR rate, see lm_head_cycles)
-and the weight-reuse prefill alternative (weights streamed once per layer, the engine compute-bound).
+Analytic, and labeled so where reported: the LM head (an FP16 GEMV streamed at the DDR rate, see lm_head_cycles).
 
 The unit CL models are passed in (the CLI's registry), so this module never imports a level.
 """
@@ -32,6 +31,7 @@ import numpy as np
 
 from . import msgs as mg
 from . import numerics as nx
+from . import packing
 from .ddr import DDRModel
 from .harness import TestHarness, simulate
 
@@ -48,7 +48,7 @@ class CycleModel:
     each new simulation."""
     s.cfg, s.models, s.npe, s.fifo = cfg, models, npe, fifo_depth
     s.path, s.progress = cache, progress or (lambda text: None)
-    s.key = hashlib.sha1(f"{cfg.digest()} {cfg.clock_mhz} {cfg.ddr_gbps} {cfg.ddr_latency} {npe} v7".encode()).hexdigest()[:16]
+    s.key = hashlib.sha1(f"{cfg.digest()} {cfg.clock_mhz} {cfg.ddr_gbps} {cfg.ddr_latency} {npe} v8".encode()).hexdigest()[:16]
     s.memo = {}
     if cache and os.path.exists(cache):
       try:
@@ -104,29 +104,42 @@ class CycleModel:
     c2 = s._measured(f"{key} n2", lambda: run(2))
     return c1 + (n - 1) * (c2 - c1)
 
-  CAL_SHAPE = (1536, 1536)  # the calibration matrix for long weight-path jobs
+  CAL_SHAPES = ((1536, 1536), (768, 1536))   # two stream-bound one-token jobs: the streaming line
 
   def _beats(s, out, inn):
     return -(-out // s.cfg.Q) * -(-inn // s.cfg.block_in)
 
-  def linear(s, n, out, inn):
-    """Weight-path cycles of n tokens through W [out, in]. A job longer than EXACT_CYCLES (its DDR words at one
-    word a cycle) is bandwidth bound, so it is priced from a calibration: the CL weight-path job of CAL_SHAPE at
-    one and two tokens gives the fixed cycles and the cycles per weight beat, and the job costs fixed + per
-    beat x beats x n (tests/perf_test.py checks this against direct CL simulations)."""
-    def run(k, o=out, i=inn):
+  def _wpath(s, n, out, inn):
+    """WeightPathCL on a random W [out, in] and n tokens (cached by shape)."""
+    def run():
       rng = np.random.default_rng(0)
-      W, X = nx.random_ternary(rng, (o, i)), nx.random_acts(rng, (k, i))
+      W, X = nx.random_ternary(rng, (out, inn)), nx.random_acts(rng, (n, inn))
       m = mg.wpath_job_msgs(s.cfg, W, X)
       return s._sim("WeightPath", m, ("cmd", "act"), ("out",), m["image"])
+    return s._measured(f"linear {out}x{inn} n{n}", run)
+
+  def stream_line(s):
+    """(fixed cycles, cycles per weight beat) of a weight-path job streaming its matrix from DDR, from the CL
+    weight path on the two CAL_SHAPES at one token (a streamed job is DDR bound: linear in its beats)."""
+    (o1, i1), (o2, i2) = s.CAL_SHAPES
+    c1, c2 = s._wpath(1, o1, i1), s._wpath(1, o2, i2)
+    per_beat = (c1 - c2) / (s._beats(o1, i1) - s._beats(o2, i2))
+    return c1 - per_beat * s._beats(o1, i1), per_beat
+
+  def linear(s, n, out, inn):
+    """Weight-path cycles of n tokens through W [out, in] (one row tile: tellme_pymtl.packing.row_tiles).
+    Simulated exactly when short (its DDR words at one word a cycle within EXACT_CYCLES). A matrix that fits in
+    half the weight buffer is streamed once and replayed per token: c(1) + (n - 1) * (c(2) - c(1)) from the CL
+    weight path on this shape (every replayed token repeats the engine's schedule). Otherwise the matrix is
+    streamed per token, DDR bound: the streaming line (stream_line) at beats x n. tests/perf_test.py checks
+    both against direct CL simulations."""
     beats = s._beats(out, inn)
     if beats * n * s.cfg.words_per_beat <= s.EXACT_CYCLES:
-      return s._measured(f"linear {out}x{inn} n{n}", lambda: run(n))
-    co, ci = s.CAL_SHAPE
-    c1 = s._measured(f"linear {co}x{ci} n1", lambda: run(1, co, ci))
-    c2 = s._measured(f"linear {co}x{ci} n2", lambda: run(2, co, ci))
-    per_beat = (c2 - c1) / s._beats(co, ci)
-    fixed = c1 - per_beat * s._beats(co, ci)
+      return s._wpath(n, out, inn)
+    if n > 1 and packing.fits_half(s.cfg, beats):
+      c1 = s._wpath(1, out, inn)
+      return c1 + (n - 1) * (s._wpath(2, out, inn) - c1)
+    fixed, per_beat = s.stream_line()
     return int(round(fixed + per_beat * beats * n))
 
   def linear1(s, out, inn):
@@ -240,25 +253,3 @@ class CycleModel:
     cfg = s.cfg
     beats = sum(-(-j[2] // cfg.Q) * -(-j[3] // cfg.block_in) for j in jobs if j[0] == "linear")
     return beats * cfg.words_per_beat * cfg.word_bits / 8
-
-  def tlmm_fit(s, out, inn):
-    """(a, b): the TLMM engine alone computes n tokens of W [out, in] in a + b * n cycles (TLMMEngineCL at
-    one and two tokens; each token repeats the same schedule)."""
-    def at(n):
-      def run():
-        rng = np.random.default_rng(0)
-        W, X = nx.random_ternary(rng, (out, inn)), nx.random_acts(rng, (n, inn))
-        m = mg.tlmm_job_msgs(s.cfg, W, X)
-        return s._sim("TLMMEngine", m, ("cmd", "act", "wgt"), ("out",))
-      return s._measured(f"tlmm {out}x{inn} n{n}", run)
-    c1, c2 = at(1), at(2)
-    return c1 - (c2 - c1), c2 - c1
-
-  def reuse_prefill_linear(s, jobs):
-    """The prefill's linear jobs with each matrix streamed once and applied to all n tokens (the analytic
-    weight-reuse alternative): per matrix max(one token's weight-path job, the engine's n-token compute)."""
-    tot = 0
-    for (_, n, out, inn) in [j for j in jobs if j[0] == "linear"]:
-      a, b = s.tlmm_fit(out, inn)
-      tot += max(a + b * n, s.linear1(out, inn))
-    return tot

@@ -163,12 +163,14 @@ class TopProgram:
                         f"of Q={Q}")
     s.bh, s.bq, s.bk, s.bi = (-(-x // Q) for x in (c.hidden, c.q_dim, c.kv_heads * c.head_dim, c.intermediate))
     s.bpv = c.head_dim // Q
-    # the DDR image: every linear, then each layer's K and V regions
-    names = ("q", "k", "v", "o", "gate", "up", "down")
-    mats = [P[nm][0] for P in am.layers for nm in names]
+    # the DDR image: every linear (as its row tiles, packing.row_tiles), then each layer's K and V regions
     from . import packing
-    image, bases, _ = packing.pack(cfg, mats)
-    s.wbase = [dict(zip(names, bases[i * 7:(i + 1) * 7])) for i in range(len(am.layers))]
+    names = ("q", "k", "v", "o", "gate", "up", "down")
+    tiles = [(P[nm][0], packing.row_tiles(cfg, *P[nm][0].shape)) for P in am.layers for nm in names]
+    image, bases, _ = packing.pack(cfg, [W[r0:r0 + rows] for W, ts in tiles for r0, rows in ts])
+    it = iter(bases)
+    tile_bases = [[(r0, rows, next(it)) for r0, rows in ts] for _, ts in tiles]
+    s.wtiles = [dict(zip(names, tile_bases[i * 7:(i + 1) * 7])) for i in range(len(am.layers))]
     s.kv = []
     for _ in am.layers:
       z = np.zeros((0, c.kv_heads, c.head_dim), dtype=np.float16)
@@ -220,15 +222,17 @@ class TopProgram:
       (("quant", "act"), contig("ACT", 0, cfg.pad_in(n_el) // cfg.block_in * ntok))])
 
   def _linear(s, i, name, ntok, dst, mode=None, b=None, ew_dst=None):
-    """Weight path (ACT -> ACC), dequantizer (ACC, S -> dst), then element-wise `mode` (dst, b -> ew_dst)."""
+    """Weight path (ACT -> ACC, a job per row tile, each writing its rows of every token's accumulators),
+    dequantizer (ACC, S -> dst), then element-wise `mode` (dst, b -> ew_dst)."""
     cfg, isa = s.cfg, s.isa
     W, _, w_scale = s.am.layers[i][name]
     out, inn = W.shape
     ob = cfg.pad_out(out) // cfg.Q
-    prog = [
-      isa.run("wp", mg.wpath_cmd(cfg, inn, out, ntok, s.wbase[i][name]), [
-        (("wp", "act"), contig("ACT", 0, cfg.pad_in(inn) // cfg.block_in * ntok)),
-        (("wp", "out"), contig("ACC", 0, ob * ntok))]),
+    act = contig("ACT", 0, cfg.pad_in(inn) // cfg.block_in * ntok)
+    prog = [isa.run("wp", mg.wpath_cmd(cfg, inn, rows, ntok, base), [
+      (("wp", "act"), act), (("wp", "out"), (B["ACC"], r0 // cfg.Q, -(-rows // cfg.Q), ntok, ob, 1, 0))])
+      for r0, rows, base in s.wtiles[i][name]]
+    prog += [
       isa.run("deq", mg.deq_cmd(cfg, out, ntok, w_scale), [
         (("deq", "scale"), contig("S", 0, ntok)), (("deq", "acc"), contig("ACC", 0, ob * ntok)),
         (("deq", "y"), contig(dst[0], dst[1], ob * ntok))])]

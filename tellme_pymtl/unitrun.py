@@ -15,6 +15,7 @@ import numpy as np
 
 from . import attention as A
 from . import msgs as mg
+from . import packing
 from .ddr import DDRModel
 from .harness import TestHarness, simulate
 from .llm import GoldenUnits
@@ -61,8 +62,9 @@ class ModelUnits(GoldenUnits):
     return super().quantize(x)
 
   def tlmm(s, q, W, Wf):
-    m = mg.wpath_job_msgs(s.cfg, W, q)
-    s._run("linear", "WeightPath", m, ("cmd", "act"), ("out",), m["image"])
+    for r0, rows in packing.row_tiles(s.cfg, *W.shape):
+      m = mg.wpath_job_msgs(s.cfg, W[r0:r0 + rows], q)
+      s._run("linear", "WeightPath", m, ("cmd", "act"), ("out",), m["image"])
     return super().tlmm(q, W, Wf)
 
   def dequantize(s, acc, w_scale, sx):
