@@ -103,14 +103,16 @@ def test_tellme_perf_json(capsys):
     assert r["ddr_bound_tok_s"] > d["128"] > d["512"] > d["1024"] > 0        # never above the DDR bound
   small = res["bitnet-0.73b"]
   assert small["decode_tok_s"]["128"] >= 50                                # the target at 128 tokens
-  assert small["ttft_s_weight_reuse_analytic"]["64"] < small["ttft_s"]["64"]
+  assert small["ttft_s"]["64"] <= 0.25                                     # the TTFT target
+  wr = small["weight_reuse"]                                                # ... which weight reuse reaches:
+  assert small["prefill_breakdown_cycles"]["64"]["weights"] * 3 < wr["streamed_per_token_cycles_64"]
   assert res["bitnet-2b4t"]["decode_tok_s"]["128"] < small["decode_tok_s"]["128"]
   kb = small["ddr_bound_with_kv_tok_s"]                                     # the KV cache's reads bound decode
   assert small["ddr_bound_tok_s"] > kb["128"] > kb["512"] > kb["1024"]
   assert all(small["decode_tok_s"][c] < kb[c] for c in kb)
   tg = small["targets"]                                                     # each target decided with its numbers
   assert tg["decode_ge_50"]["128"] and not tg["decode_ge_50"]["1024"]
-  assert tg["ttft64_le_0.25"]["weight_reuse_analytic"] and len(tg["why"]) >= 5
+  assert tg["ttft64_le_0.25"] and len(tg["why"]) >= 5
 
 
 def test_bench_e2e_quick(capsys):
