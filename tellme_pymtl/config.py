@@ -44,13 +44,14 @@ class TeLLMeConfig:
   ddr_latency: int = 60      # accelerator cycles from a read request to its first word
   uram_bits: int = 72        # UltraRAM block width
   uram_depth: int = 4096     # UltraRAM block depth
+  ew_lanes: int = 2          # FP lanes of the element-wise unit (a Q beat goes through in Q/ew_lanes cycles)
   wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer (2 x 2048 = one 4096-deep URAM)
   name: str = "custom"
 
   def __post_init__(s):
     for f in ("G", "T", "Q", "act_bits", "entry_bits", "acc_bits", "max_in_dim", "max_out_dim", "dim_bits",
               "ddr_ports", "port_bits", "burst_len", "max_outstanding", "ddr_latency", "uram_bits", "uram_depth",
-              "wbuf_half_beats"):
+              "wbuf_half_beats", "ew_lanes"):
       v = getattr(s, f)
       if not isinstance(v, int) or isinstance(v, bool):
         raise ConfigError(f"config field {f} must be an integer, got {v!r}")
@@ -82,6 +83,9 @@ class TeLLMeConfig:
       raise ConfigError(f"config field T={s.T}: a lane's index vector of {s.T * s.idx_bits} bits exceeds 1023")
     if s.word_bits > 1023:
       raise ConfigError(f"config fields ddr_ports x port_bits = {s.word_bits} bits exceed a 1023-bit word")
+    if s.Q % s.ew_L or (s.ew_L < s.Q and s.ew_L % 2):
+      raise ConfigError(f"config field ew_lanes={s.ew_lanes} must divide Q={s.Q} and be even (ROPE pairs stay in "
+                        f"one chunk)")
     if s.uram_depth & (s.uram_depth - 1):
       raise ConfigError(f"config field uram_depth={s.uram_depth} must be a power of two")
     if s.burst_len > 255:
@@ -92,6 +96,11 @@ class TeLLMeConfig:
       raise ConfigError(f"config field ddr_gbps must be a positive number, got {s.ddr_gbps!r}")
 
   # Derived sizes ----------------------------------------------------------
+
+  @property
+  def ew_L(s):
+    """The element-wise unit's lanes: ew_lanes, at most Q."""
+    return min(s.ew_lanes, s.Q)
 
   @property
   def n_entries(s):

@@ -8,7 +8,7 @@ from fl_models.ElementwiseFL import ElementwiseFL
 from rtl_models.ElementwiseRTL import ElementwiseRTL
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.config import TeLLMeConfig, get_config
+from tellme_pymtl.config import ConfigError, TeLLMeConfig, get_config
 from tellme_pymtl.harness import TestHarness, run_harness
 
 from .conftest import LEVELS, need_level
@@ -85,3 +85,23 @@ def test_rope_needs_pairs():
   A, B = _ab(0, 1, 5)
   with pytest.raises(mg.MsgError, match="rope"):
     mg.ew_job_msgs(get_config("small"), "rope", A, B)
+
+
+@pytest.mark.parametrize("lanes", [2, 4, 16])
+def test_lanes_at_paper_width(lanes, cmdline_opts):
+  """Q = 16 through 2, 4 or 16 FP lanes: exact at CL and RTL, CL cycles = RTL cycles, and a long job takes
+  Q / lanes cycles a beat."""
+  cfg = get_config("paper", ew_lanes=lanes)
+  A, B = _ab(lanes, 2, 64)
+  levels = ("cl", "rtl") + (("verilog",) if lanes == 2 and cmdline_opts.get("test_verilog", "") != "" else ())
+  cyc = [run_ew(lv, cfg, "rope", A, B, cmdline_opts, 0, 0) for lv in levels]
+  assert len(set(cyc)) == 1
+  A2, B2 = _ab(lanes, 2, 192)
+  more = run_ew("cl", cfg, "rope", A2, B2) - cyc[0]
+  assert more == 2 * (192 - 64) // 16 * (16 // lanes)
+
+
+def test_ew_lanes_validated():
+  for bad in (3, 5, 32 // 3):
+    with pytest.raises(ConfigError, match="ew_lanes"):
+      get_config("paper", ew_lanes=bad)
