@@ -233,3 +233,22 @@ def test_buffer_never_reads_before_write(cfg, data):
 
   simulate(th, pre_cycle=probe)
   assert state["w"] == len(bin_) and state["r"] == len(bout) and not state["held"]
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 4096), st.integers(1, 4116), st.sampled_from([16, 64, 256, 2048]))
+def test_row_tiles_cover_the_matrix(out_dim, in_dim, half):
+  """Row tiles are consecutive groups of Q rows covering every row once; each fits in one half of the weight
+  buffer whenever one input column of beats does, and there are no more tiles than that needs."""
+  cfg = get_config("paper", wbuf_half_beats=half)
+  tiles = packing.row_tiles(cfg, out_dim, in_dim)
+  assert tiles[0][0] == 0 and sum(r for _, r in tiles) == out_dim
+  assert all(a + ra == b for (a, ra), (b, _) in zip(tiles, tiles[1:]))
+  assert all(r0 % cfg.Q == 0 and r > 0 for r0, r in tiles)
+  nbi = cfg.pad_in(in_dim) // cfg.block_in
+  if nbi <= half:
+    assert all(packing.fits_half(cfg, mg.wpath_beats(cfg, r, in_dim)) for _, r in tiles)
+    per = half // nbi                                  # row groups a tile can hold
+    assert len(tiles) == -(-(cfg.pad_out(out_dim) // cfg.Q) // per)
+  else:
+    assert tiles == [(0, out_dim)]
