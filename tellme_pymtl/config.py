@@ -44,14 +44,14 @@ class TeLLMeConfig:
   ddr_latency: int = 60      # accelerator cycles from a read request to its first word
   uram_bits: int = 72        # UltraRAM block width
   uram_depth: int = 4096     # UltraRAM block depth
-  ew_lanes: int = 2          # FP lanes of the element-wise unit (a Q beat goes through in Q/ew_lanes cycles)
+  ew_lanes: int = 0          # FP lanes of the element-wise unit (a Q beat in Q/ew_lanes cycles); 0: Q lanes
   wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer (2 x 2048 = one 4096-deep URAM)
   name: str = "custom"
 
   def __post_init__(s):
     for f in ("G", "T", "Q", "act_bits", "entry_bits", "acc_bits", "max_in_dim", "max_out_dim", "dim_bits",
               "ddr_ports", "port_bits", "burst_len", "max_outstanding", "ddr_latency", "uram_bits", "uram_depth",
-              "wbuf_half_beats", "ew_lanes"):
+              "wbuf_half_beats"):
       v = getattr(s, f)
       if not isinstance(v, int) or isinstance(v, bool):
         raise ConfigError(f"config field {f} must be an integer, got {v!r}")
@@ -83,6 +83,8 @@ class TeLLMeConfig:
       raise ConfigError(f"config field T={s.T}: a lane's index vector of {s.T * s.idx_bits} bits exceeds 1023")
     if s.word_bits > 1023:
       raise ConfigError(f"config fields ddr_ports x port_bits = {s.word_bits} bits exceed a 1023-bit word")
+    if not isinstance(s.ew_lanes, int) or isinstance(s.ew_lanes, bool) or s.ew_lanes < 0:
+      raise ConfigError(f"config field ew_lanes must be a non-negative integer (0: Q lanes), got {s.ew_lanes!r}")
     if s.Q % s.ew_L or (s.ew_L < s.Q and s.ew_L % 2):
       raise ConfigError(f"config field ew_lanes={s.ew_lanes} must divide Q={s.Q} and be even (ROPE pairs stay in "
                         f"one chunk)")
@@ -99,8 +101,8 @@ class TeLLMeConfig:
 
   @property
   def ew_L(s):
-    """The element-wise unit's lanes: ew_lanes, at most Q."""
-    return min(s.ew_lanes, s.Q)
+    """The element-wise unit's lanes: ew_lanes (0: Q), at most Q."""
+    return min(s.ew_lanes or s.Q, s.Q)
 
   @property
   def n_entries(s):
@@ -198,8 +200,9 @@ class TeLLMeConfig:
 # Named configurations -----------------------------------------------------
 
 CONFIGS = {
-  # The paper's TLMM engine: T=28 tables x Q=16 lanes, 24-bit accumulators, shapes of BitNet 0.73B.
-  "paper": TeLLMeConfig(name="paper"),
+  # The paper's TLMM engine: T=28 tables x Q=16 lanes, 24-bit accumulators, shapes of BitNet 0.73B; the
+  # element-wise unit on 2 FP lanes (8x less logic than 16, within the TTFT budget: README, Synthesis).
+  "paper": TeLLMeConfig(ew_lanes=2, name="paper"),
   # A small engine for fast tests and demos: same numerics, fewer tables and lanes.
   "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, port_bits=4, burst_len=4,
                         max_outstanding=4, ddr_latency=6, uram_bits=8, uram_depth=16, wbuf_half_beats=64, ddr_gbps=0.25,

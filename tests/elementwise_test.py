@@ -59,7 +59,8 @@ def test_mode_semantics():
 @st.composite
 def ew_job(draw):
   Q = draw(st.sampled_from([2, 4]))
-  cfg = TeLLMeConfig(T=2, Q=Q, acc_bits=18, max_in_dim=60, max_out_dim=16, name="hyp")
+  cfg = TeLLMeConfig(T=2, Q=Q, acc_bits=18, max_in_dim=60, max_out_dim=16, ew_lanes=draw(st.sampled_from([0, 2])),
+                     name="hyp")
   mode = draw(st.sampled_from(MODES))
   n = draw(st.integers(1, 12)) * 2
   A, B = _ab(draw(st.integers(0, 10 ** 6)), draw(st.integers(1, 2)), n, draw(st.sampled_from([0.1, 3.0, 300.0])))
@@ -102,6 +103,8 @@ def test_lanes_at_paper_width(lanes, cmdline_opts):
 
 
 def test_ew_lanes_validated():
-  for bad in (3, 5, 32 // 3):
+  for bad in (3, 5, 10, -2, 2.0):
     with pytest.raises(ConfigError, match="ew_lanes"):
       get_config("paper", ew_lanes=bad)
+  assert get_config("paper").ew_L == 2 and get_config("paper", ew_lanes=0).ew_L == 16
+  assert TeLLMeConfig(Q=3).ew_L == 3
