@@ -56,9 +56,10 @@ class ElementwiseCL(Component):
         s.yval = False
       new = None
       if go:
-        b = mg.beat_f16(s.b.msg) if ub else np.zeros(cfg.Q, dtype=np.float16)
-        y = mg.f16_beats(cfg, fused.elementwise(s.mode, mg.beat_f16(s.a.msg), b))[0]
-        new = y[s.c * s.L:(s.c + 1) * s.L]
+        if s.c == 0:                   # the held beat's results, once; its chunks go in one a cycle
+          b = mg.beat_f16(s.b.msg) if ub else np.zeros(cfg.Q, dtype=np.float16)
+          s.ybeat = mg.f16_beats(cfg, fused.elementwise(s.mode, mg.beat_f16(s.a.msg), b))[0]
+        new = s.ybeat[s.c * s.L:(s.c + 1) * s.L]
       if adv:
         s.slots = [new] + s.slots[:-1]
       if not s.active:
@@ -80,7 +81,7 @@ class ElementwiseCL(Component):
   def reset_state(s):
     s.slots = [None] * s.S
     s.active, s.mode, s.n, s.ntok, s.tok, s.e, s.c = False, 0, 0, 0, 0, 0, 0
-    s.oc, s.yval, s.yr = 0, False, [None] * s.cfg.Q
+    s.oc, s.yval, s.yr, s.ybeat = 0, False, [None] * s.cfg.Q, None
 
   def line_trace(s):
     return f"{s.c}" + "".join("v" if x is not None else "." for x in s.slots) + ("Y" if s.yval else " ")

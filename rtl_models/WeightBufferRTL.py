@@ -47,6 +47,7 @@ class WeightBufferRTL(Component):
     s.rep = Wire()            # the job fits in one half: written once, read `passes` times
     s.npass = Wire(mk_bits(16))
     s.pc = Wire(mk_bits(16))  # passes read so far (replay)
+    s.rend = Wire()           # the beat read is its full half's last
     s.wc = Wire(B32)
     s.rc = Wire(B32)
     s.wh = Wire()
@@ -139,6 +140,7 @@ class WeightBufferRTL(Component):
       s.in_.rdy @= s.busy & ~s.full[s.wh] & (s.wc != s.wtotal)
       s.wen @= s.in_.val & s.busy & ~s.full[s.wh] & (s.wc != s.wtotal)
       s.ren @= (s.full[s.rh] | ((s.rh == s.wh) & (s.ri < s.wi))) & (~s.out_val | s.out.rdy)
+      s.rend @= s.full[s.rh] & (s.ri + 1 == s.hcnt[s.rh])
       s.out.val @= s.out_val
       for d in range(DBK):
         s.bwen[d] @= s.wen & (s.wblk == d)
@@ -179,7 +181,7 @@ class WeightBufferRTL(Component):
             s.busy <<= 1
             s.total <<= s.cmd.msg.nbeats * zext(s.cmd.msg.passes, W32)
             s.rep <<= s.cmd.msg.nbeats <= H32
-            if s.cmd.msg.nbeats <= H32:
+            if s.cmd.msg.nbeats <= H32:     # replayed: the streamer sends the pass once
               s.wtotal <<= s.cmd.msg.nbeats
             else:
               s.wtotal <<= s.cmd.msg.nbeats * zext(s.cmd.msg.passes, W32)
@@ -203,10 +205,10 @@ class WeightBufferRTL(Component):
               s.wi <<= s.wi + 1
           if s.ren:
             s.rc <<= s.rc + 1
-            if s.full[s.rh] & (s.ri + 1 == s.hcnt[s.rh]) & s.rep & (s.pc + 1 != s.npass):
+            if s.rend & s.rep & (s.pc + 1 != s.npass):
               s.pc <<= s.pc + 1
               s.ri <<= 0
-            elif s.full[s.rh] & (s.ri + 1 == s.hcnt[s.rh]):
+            elif s.rend:
               s.full[s.rh] <<= 0
               s.rh <<= ~s.rh
               s.ri <<= 0

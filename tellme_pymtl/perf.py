@@ -96,8 +96,8 @@ class CycleModel:
 
   def _cost(s, key, run, n):
     """A job of n tokens: simulated exactly (cached per n) when it is short; otherwise c(1) + (n - 1) * (c(2) -
-    c(1)): a long job is bandwidth bound and every token repeats the same schedule (checked: a 1536 x 1536
-    weight-path job at 3 and 4 tokens is within 0.3% of this line)."""
+    c(1)): every token of a long job repeats the same schedule (tests/perf_test.py checks a replayed
+    weight-path job at 5 tokens against it)."""
     c1 = s._measured(f"{key} n1", lambda: run(1))
     if n == 1 or c1 * n <= s.EXACT_CYCLES:
       return s._measured(f"{key} n{n}", lambda: run(n))
@@ -109,14 +109,15 @@ class CycleModel:
   def _beats(s, out, inn):
     return -(-out // s.cfg.Q) * -(-inn // s.cfg.block_in)
 
+  def _wpath_run(s, n, out, inn):
+    """WeightPathCL on a random W [out, in] and n tokens: its cycles."""
+    rng = np.random.default_rng(0)
+    W, X = nx.random_ternary(rng, (out, inn)), nx.random_acts(rng, (n, inn))
+    m = mg.wpath_job_msgs(s.cfg, W, X)
+    return s._sim("WeightPath", m, ("cmd", "act"), ("out",), m["image"])
+
   def _wpath(s, n, out, inn):
-    """WeightPathCL on a random W [out, in] and n tokens (cached by shape)."""
-    def run():
-      rng = np.random.default_rng(0)
-      W, X = nx.random_ternary(rng, (out, inn)), nx.random_acts(rng, (n, inn))
-      m = mg.wpath_job_msgs(s.cfg, W, X)
-      return s._sim("WeightPath", m, ("cmd", "act"), ("out",), m["image"])
-    return s._measured(f"linear {out}x{inn} n{n}", run)
+    return s._measured(f"linear {out}x{inn} n{n}", lambda: s._wpath_run(n, out, inn))
 
   def stream_line(s):
     """(fixed cycles, cycles per weight beat) of a weight-path job streaming its matrix from DDR, from the CL
@@ -128,17 +129,16 @@ class CycleModel:
 
   def linear(s, n, out, inn):
     """Weight-path cycles of n tokens through W [out, in] (one row tile: tellme_pymtl.packing.row_tiles).
-    Simulated exactly when short (its DDR words at one word a cycle within EXACT_CYCLES). A matrix that fits in
-    half the weight buffer is streamed once and replayed per token: c(1) + (n - 1) * (c(2) - c(1)) from the CL
-    weight path on this shape (every replayed token repeats the engine's schedule). Otherwise the matrix is
-    streamed per token, DDR bound: the streaming line (stream_line) at beats x n. tests/perf_test.py checks
-    both against direct CL simulations."""
+    A matrix that fits in half the weight buffer is streamed once and replayed per token: _cost on the CL
+    weight path of this shape (every replayed token repeats the engine's schedule). Otherwise the matrix is
+    streamed per token: simulated exactly when short (its DDR words at one word a cycle within EXACT_CYCLES),
+    else DDR bound, the streaming line (stream_line) at beats x n. tests/perf_test.py checks both against
+    direct CL simulations."""
     beats = s._beats(out, inn)
+    if n > 1 and packing.fits_half(s.cfg, beats):
+      return s._cost(f"linear {out}x{inn}", lambda k: s._wpath_run(k, out, inn), n)
     if beats * n * s.cfg.words_per_beat <= s.EXACT_CYCLES:
       return s._wpath(n, out, inn)
-    if n > 1 and packing.fits_half(s.cfg, beats):
-      c1 = s._wpath(1, out, inn)
-      return c1 + (n - 1) * (s._wpath(2, out, inn) - c1)
     fixed, per_beat = s.stream_line()
     return int(round(fixed + per_beat * beats * n))
 
