@@ -41,7 +41,7 @@ class FPAddRTL(Component):
     s.Ys = Wire(BX)
     s.S = Wire(mk_bits(SW))
     s.nan = Wire()
-    s.rp = FPRoundPackRTL(E, M, SW, EW)
+    s.rp = FPRoundPackRTL(E, M, SW, EW, underflow=False)   # exp = ex + 1 >= 2
 
     CNAN = BW(((1 << E) - 1) << M | (1 << (M - 1)))
     ONE = BX(1)

@@ -24,7 +24,8 @@ class FPConvRTL(Component):
 
     s.in_ = InPort(mk_bits(Wi))
     s.out = OutPort(BO)
-    s.rp = FPRoundPackRTL(Eo, Mo, Mi + 1, EW)
+    # the smallest exponent given is BIASO - BIASI + 1: below 1 only when narrowing
+    s.rp = FPRoundPackRTL(Eo, Mo, Mi + 1, EW, underflow=BIASO < BIASI)
 
     CNAN = BO((EMAXO << Mo) | (1 << (Mo - 1)))
     INF = mk_bits(Wo - 1)(EMAXO << Mo)

@@ -7,10 +7,15 @@ FPRoundPackRTL: normalize, round to nearest even and pack a floating-point resul
   sticky          OR of any nonzero bits below sig's LSB
   out   (1+E+M)   IEEE 754 binary: ±0, subnormal, normal, or ±inf on overflow
 
-Shared by every FP operation (add, multiply, conversions), so all of them round the same way: leading-zero
-count and left shift, right shift with sticky into the subnormal range, round half to even on
-(guard, rest | sticky), and the carry of the rounding increment into the exponent field (which also turns the
-largest subnormal into the smallest normal and the largest finite into infinity).
+Shared by every FP operation (add, multiply, conversions), so all of them round the same way: round half to
+even on (guard, rest | sticky), and the carry of the rounding increment into the exponent field (which also turns
+the largest subnormal into the smallest normal and the largest finite into infinity).
+
+One left shift does the normalization: by the leading-zero count lz when the result is normal (exp - lz >= 1),
+else by exp - 1, which leaves the significand where the subnormal format wants it (no bit leaves the top, none is
+lost at the bottom). Only an exponent below 1 needs a right shift (bits lost into the sticky bit: any of them
+nonzero when the trailing-zero count is below the shift); `underflow=False` says the caller never gives one (an
+adder's exponent is its larger operand's, a widening conversion's is in range) and leaves that shifter out.
 """
 from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
 
@@ -19,14 +24,14 @@ from tellme_pymtl.verilog_names import set_module_name
 
 class FPRoundPackRTL(Component):
 
-  def construct(s, E, M, SW, EW):
+  def construct(s, E, M, SW, EW, underflow=True):
     ET = EW - 1                 # the exponent's sign bit
     W = 1 + E + M
     SWI = max(SW, M + 2)
     LZW = SWI.bit_length()
     EMAX = (1 << E) - 1
     assert EW > LZW and EW > E + 1
-    BI, BE = mk_bits(SWI), mk_bits(EW)
+    BI, BE, BL = mk_bits(SWI), mk_bits(EW), mk_bits(LZW)
 
     s.sign = InPort()
     s.exp = InPort(BE)
@@ -40,19 +45,17 @@ class FPRoundPackRTL(Component):
       s.sigp[0:SWI - SW] //= 0
     else:
       s.sigp //= s.sig
-    s.lz = Wire(mk_bits(LZW))
+    s.lz = Wire(BL)
+    s.en = Wire(BE)            # exp - lz: the exponent of the normalized result
+    s.em1 = Wire(BE)           # exp - 1: the most the significand may move left
+    s.k = Wire(BL)             # the left shift
     s.norm = Wire(BI)
-    s.en = Wire(BE)
-    s.sh = Wire(BE)
-    s.shw = Wire(BI)           # sh at the significand's width (only used while sh < SWI)
     s.den = Wire(BI)
     s.st = Wire()
     s.efield = Wire(mk_bits(E))
     s.rnd = Wire()
     s.mag = Wire(mk_bits(E + M))
 
-    ONE = BI(1)
-    SWI_E = BE(SWI)
     EMAX_E = BE(EMAX)
     GUARD = SWI - 2 - M        # bit index of the guard bit after normalization
     EM = E + M
@@ -66,38 +69,71 @@ class FPRoundPackRTL(Component):
         if s.sigp[i]:
           s.lz @= SWI - 1 - i
 
-    if EW <= SWI:
-      @update
-      def up_shw_zext():
-        s.shw @= zext(s.sh, SWI)
-    else:
-      @update
-      def up_shw_trunc():
-        s.shw @= s.sh[0:SWI]
-
-    # en and sh in their own block: up_norm reads shw, which is made from sh (one block for both would be a
-    # combinational cycle between blocks to Verilator)
     @update
-    def up_en():
+    def up_shift_amount():
       s.en @= s.exp - zext(s.lz, EW)
-      s.sh @= 1 - s.en
+      s.em1 @= s.exp - 1
+      if s.en[ET] | (s.en == 0):
+        s.k @= s.em1[0:LZW]        # subnormal (or, when exp < 1, unused)
+      else:
+        s.k @= s.lz
 
     @update
     def up_norm():
-      s.norm @= s.sigp << zext(s.lz, SWI)
-      # subnormal range: shift right by 1 - en, collecting the shifted-out bits in st
-      if s.en[ET] | (s.en == 0):
-        s.efield @= 0
-        if s.sh >= SWI_E:
-          s.den @= 0
-          s.st @= s.norm != 0
-        else:
-          s.den @= s.norm >> s.shw
-          s.st @= (s.norm & ((ONE << s.shw) - 1)) != 0
+      s.norm @= s.sigp << zext(s.k, SWI)
+
+    if underflow:
+      SWI_E = BE(SWI)
+      s.r = Wire(BE)           # 1 - exp: the right shift when exp < 1
+      s.rw = Wire(BI)
+      s.tz = Wire(mk_bits(SWI.bit_length()))
+
+      @update
+      def up_tzc():
+        s.tz @= 0
+        for i in range(SWI):
+          if s.sigp[SWI - 1 - i]:
+            s.tz @= SWI - 1 - i
+
+      if EW <= SWI:
+        @update
+        def up_rw_zext():
+          s.rw @= zext(s.r, SWI)
       else:
-        s.efield @= s.en[0:E]
+        @update
+        def up_rw_trunc():
+          s.rw @= s.r[0:SWI]
+
+      @update
+      def up_r():
+        s.r @= 1 - s.exp
+
+      @update
+      def up_den():
+        if s.exp[ET] | (s.exp == 0):
+          s.efield @= 0
+          if s.r >= SWI_E:
+            s.den @= 0
+          else:
+            s.den @= s.sigp >> s.rw
+          s.st @= (s.sigp != 0) & (zext(s.tz, EW) < s.r)
+        elif s.en[ET] | (s.en == 0):
+          s.efield @= 0
+          s.den @= s.norm
+          s.st @= 0
+        else:
+          s.efield @= s.en[0:E]
+          s.den @= s.norm
+          s.st @= 0
+    else:
+      @update
+      def up_den_normal():
         s.den @= s.norm
         s.st @= 0
+        if s.en[ET] | (s.en == 0):
+          s.efield @= 0
+        else:
+          s.efield @= s.en[0:E]
 
     if GUARD > 0:
       @update
@@ -118,7 +154,8 @@ class FPRoundPackRTL(Component):
       else:
         s.out @= concat(s.sign, s.mag)
 
-    set_module_name(s, "FPRoundPackRTL", E=E, M=M, s=SW, e=EW)
+    # without the underflow path it is another module: "_nn" in its name
+    set_module_name(s, "FPRoundPackRTL", E=E, M=M, s=SW, e=EW, **({} if underflow else {"n": "n"}))
 
   def line_trace(s):
     return f"{s.out}"

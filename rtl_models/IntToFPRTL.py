@@ -16,7 +16,7 @@ class IntToFPRTL(Component):
     NT = N - 1                  # the sign bit
     s.in_ = InPort(mk_bits(N))
     s.out = OutPort(mk_bits(1 + E + M))
-    s.rp = FPRoundPackRTL(E, M, N, EW)
+    s.rp = FPRoundPackRTL(E, M, N, EW, underflow=False)   # exp = BIAS + N - 1
     EXP = mk_bits(EW)(BIAS + N - 1)
 
     @update

@@ -42,6 +42,20 @@ def tie_pairs(E, M):
   return st.composite(lambda draw: mk(draw))()
 
 
+def underflow_pairs(E, M):
+  """(a, b) whose product lies around the subnormal range (exponent sum within M + 3 of the bottom: the round-pack's
+  right shift, its left shift by exp - 1, and subnormal x normal products that come out normal)."""
+  W, BIAS = 1 + E + M, (1 << (E - 1)) - 1
+  def mk(draw):
+    ea = draw(st.integers(0, (1 << E) - 2))
+    lo, hi = max(0, BIAS - M - 3 - ea), min((1 << E) - 2, BIAS + 3 - ea)
+    eb = draw(st.integers(lo, max(lo, hi)))
+    a = (draw(st.integers(0, 1)) << (W - 1)) | (ea << M) | draw(st.integers(0, (1 << M) - 1))
+    b = (draw(st.integers(0, 1)) << (W - 1)) | (eb << M) | draw(st.integers(0, (1 << M) - 1))
+    return a, b
+  return st.composite(lambda draw: mk(draw))()
+
+
 class FPLib:
   """The RTL library simulated once per session (Python) or imported once (Verilator)."""
   _cache = {}
@@ -139,12 +153,13 @@ def _property(level, E, M, specials):
   @settings(max_examples=60)
   @given(st.lists(st.tuples(pattern(W, specials), pattern(W, specials), st.integers(0, 1)), min_size=1, max_size=40),
          st.lists(tie_pairs(E, M), min_size=1, max_size=10),
+         st.lists(underflow_pairs(E, M), min_size=1, max_size=20),
          st.lists(st.integers(-(1 << 23), (1 << 23) - 1), min_size=50, max_size=50))
-  def prop(vecs, ties, ints):
+  def prop(vecs, ties, tiny, ints):
     m = FPLib.get(level == "verilog")
-    a = [v[0] for v in vecs] + [t[0] for t in ties] + [t[1] for t in ties]
-    b = [v[1] for v in vecs] + [t[1] for t in ties] + [t[0] for t in ties]
-    sub = [v[2] for v in vecs] + [0] * len(ties) + [1] * len(ties)
+    a = [v[0] for v in vecs] + [t[0] for t in ties] + [t[1] for t in ties] + [u[0] for u in tiny]
+    b = [v[1] for v in vecs] + [t[1] for t in ties] + [t[0] for t in ties] + [u[1] for u in tiny]
+    sub = [v[2] for v in vecs] + [0] * len(ties) + [1] * len(ties) + [1] * len(tiny)
     if W == 16:
       check16(m, a, b, sub)
     else:
