@@ -35,6 +35,7 @@ from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
+from .FPMulWideRTL import FPMulWideRTL
 from .FPProgRTL import FPProgRTL
 from .RowKeyCounterRTL import RowKeyCounterRTL
 from .vec_elems import wire_elems
@@ -136,15 +137,11 @@ class PrefillAttentionRTL(Component):
     s.dlast = Wire()
     s.ps = [Wire(B32) for _ in range(Q)]
     s.ksel = [Wire(B16) for _ in range(Q)]
-    s.cq = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
-    s.ck = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
-    s.dmul = [FPMulRTL(8, 23) for _ in range(Q)]
+    s.dmul = [FPMulWideRTL(5, 10, 8, 23) for _ in range(Q)]     # fp16 x fp16: exact in binary32
     s.dacc = [FPAddRTL(8, 23) for _ in range(Q)]
     for ln in range(Q):
-      s.cq[ln].in_ //= s.qrow[16 * ln:16 * ln + 16]
-      s.ck[ln].in_ //= s.ksel[ln]
-      s.dmul[ln].a //= s.cq[ln].out
-      s.dmul[ln].b //= s.ck[ln].out
+      s.dmul[ln].a //= s.qrow[16 * ln:16 * ln + 16]
+      s.dmul[ln].b //= s.ksel[ln]
       s.dacc[ln].a //= s.ps[ln]
       s.dacc[ln].b //= s.dmul[ln].out
       s.dacc[ln].sub //= 0

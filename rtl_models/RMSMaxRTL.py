@@ -22,6 +22,7 @@ from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
+from .FPMulWideRTL import FPMulWideRTL
 from .FPProgRTL import FPProgRTL
 from .VecOutRegRTL import VecOutRegRTL
 
@@ -66,15 +67,13 @@ class RMSMaxRTL(Component):
     for q in range(Q):
       s.xcat[16 * q:16 * (q + 1)] //= s.x.msg[q]
 
-    # LOAD: masked x -> binary32, square, add to the lane sum
+    # LOAD: masked x squared (exact in binary32), added to the lane sum
     s.xm = [Wire(B16) for _ in range(Q)]
-    s.wx = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
-    s.sq = [FPMulRTL(8, 23) for _ in range(Q)]
+    s.sq = [FPMulWideRTL(5, 10, 8, 23) for _ in range(Q)]       # x * x: exact in binary32
     s.acc = [FPAddRTL(8, 23) for _ in range(Q)]
     for q in range(Q):
-      s.wx[q].in_ //= s.xm[q]
-      s.sq[q].a //= s.wx[q].out
-      s.sq[q].b //= s.wx[q].out
+      s.sq[q].a //= s.xm[q]
+      s.sq[q].b //= s.xm[q]
       s.acc[q].a //= s.ps[q]
       s.acc[q].b //= s.sq[q].out
       s.acc[q].sub //= 0

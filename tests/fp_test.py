@@ -78,7 +78,7 @@ class FPLib:
 def evaluate(m, **inputs):
   """Apply each vector of inputs, return the outputs as lists of ints."""
   n = len(next(iter(inputs.values())))
-  outs = {k: [] for k in ("add16", "mul16", "max16", "f16to32", "add32", "mul32", "max32", "f32to16",
+  outs = {k: [] for k in ("add16", "mul16", "max16", "f16to32", "mul16to32", "add32", "mul32", "max32", "f32to16",
                           "f32toi8", "i24tof32")}
   for i in range(n):
     for k, v in inputs.items():
@@ -96,7 +96,8 @@ def check16(m, a, b, sub):
   want_add = np.where(np.array(sub, dtype=bool), fp.to_bits(fp.sub(fa, fb), fp.F16), fp.to_bits(fp.add(fa, fb), fp.F16))
   for name, want in (("add16", want_add), ("mul16", fp.to_bits(fp.mul(fa, fb), fp.F16)),
                      ("max16", fp.to_bits(fp.maximum(fa, fb), fp.F16)),
-                     ("f16to32", fp.to_bits(fp.f16_to_f32(fa), fp.F32))):
+                     ("f16to32", fp.to_bits(fp.f16_to_f32(fa), fp.F32)),
+                     ("mul16to32", fp.to_bits(fp.mul(fp.f16_to_f32(fa), fp.f16_to_f32(fb)), fp.F32))):
     bad = np.nonzero(o[name] != want.astype(np.uint64))[0]
     assert not bad.size, f"{name}({a[bad[0]]:#06x}, {b[bad[0]]:#06x}, sub={sub[bad[0]]}) = " \
                          f"{int(o[name][bad[0]]):#x}, numpy {int(want[bad[0]]):#x}"

@@ -43,8 +43,8 @@ _SX = "synth_xilinx -family xcup -uram -flatten -top {top}"
 # LUTs come out about 15% above full flattening (RMS-MAX: 120.6k against 105.0k; constants and unused outputs
 # do not cross the kept boundaries). "flat": only the FP program lanes kept (a lane's 49 stages flattened into
 # 16 copies took yosys over 20 minutes); about 21 minutes for the paper configuration on 2 cores.
-KEEP = {"fp": ("FPProgLaneRTL* FPAddRTL* FPMulRTL* FPConvRTL* FPMaxRTL* FPDivRTL* IntToFPRTL* FPToIntRTL* "
-               "FPRoundPackRTL*"),
+KEEP = {"fp": ("FPProgLaneRTL* FPAddRTL* FPMulRTL* FPMulWideRTL* FPConvRTL* FPMaxRTL* FPDivRTL* IntToFPRTL* "
+               "FPToIntRTL* FPRoundPackRTL*"),
         "flat": "FPProgLaneRTL*"}
 
 
