@@ -1,6 +1,7 @@
 """
 DequantizerCL: cycle-level dequantizer, the same phases and timing as DequantizerRTL (scale, 26-cycle divider,
-one beat per cycle into a one-entry output register), values from tellme_pymtl.fused.
+each beat as Q/L chunks through cfg.ew_L lanes, one a cycle, into the output beat register, the accumulator beat
+taken with the last chunk), values from tellme_pymtl.fused.
 """
 import numpy as np
 from pymtl3 import Component, mk_bits, update, update_ff
@@ -17,14 +18,17 @@ class DequantizerCL(Component):
   def construct(s, cfg):
     s.cfg = cfg
     mg.deq_ports(s, cfg)
-    s.phase, s.y_val, s.ymsg = IDLE, False, None
-    s.c, s.wscale, s.n, s.ntok, s.tok, s.e, s.div_cnt = None, None, 0, 0, 0, 0, 0
+    s.L = cfg.ew_L
+    s.NC = cfg.Q // s.L
+    s.phase, s.y_val, s.c, s.ybeat = IDLE, False, 0, None
+    s.ymsg = [mk_bits(16)(0) for _ in range(cfg.Q)]
+    s.cf, s.wscale, s.n, s.ntok, s.tok, s.e, s.div_cnt = None, None, 0, 0, 0, 0, 0
 
     @update
     def up_cl_comb():
       s.cmd.rdy @= s.phase == IDLE
       s.scale.rdy @= s.phase == WAITS
-      s.acc.rdy @= (s.phase == STREAM) & (not s.y_val or bool(s.y.rdy))
+      s.acc.rdy @= (s.phase == STREAM) & (not s.y_val or bool(s.y.rdy)) & (s.c == s.NC - 1)
       s.y.val @= s.y_val
       if s.y_val:
         for q in range(cfg.Q):
@@ -33,13 +37,22 @@ class DequantizerCL(Component):
     @update_ff
     def up_cl_seq():
       if s.reset:
-        s.phase, s.y_val = IDLE, False
+        s.phase, s.y_val, s.c = IDLE, False, 0
         return
-      take = s.phase == STREAM and bool(s.acc.val) and (not s.y_val or bool(s.y.rdy))
-      if take:
-        acc = mg.out_beat_values(cfg, s.acc.msg)
-        y = fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), s.c))
-        s.y_val, s.ymsg = True, [mk_bits(16)(int(v)) for v in np.asarray(y).view(np.uint16)]
+      go = s.phase == STREAM and bool(s.acc.val) and (not s.y_val or bool(s.y.rdy))
+      take = go and s.c == s.NC - 1
+      if go:
+        if s.c == 0:                   # the held beat's results, once; its chunks go in one a cycle
+          acc = mg.out_beat_values(cfg, s.acc.msg)
+          y = fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), s.cf))
+          s.ybeat = [mk_bits(16)(int(v)) for v in np.asarray(y).view(np.uint16)]
+        s.ymsg[s.c * s.L:(s.c + 1) * s.L] = s.ybeat[s.c * s.L:(s.c + 1) * s.L]
+        if take:
+          s.c, s.y_val = 0, True
+        else:
+          s.c += 1
+          if s.y.rdy:
+            s.y_val = False
       elif s.y.rdy:
         s.y_val = False
       if s.phase == IDLE:
@@ -49,7 +62,7 @@ class DequantizerCL(Component):
           s.phase = WAITS
       elif s.phase == WAITS:
         if s.scale.val:
-          s.c = fused.deq_factor(s.wscale, np.uint32(int(s.scale.msg)).view(np.float32))
+          s.cf = fused.deq_factor(s.wscale, np.uint32(int(s.scale.msg)).view(np.float32))
           s.div_cnt, s.phase = DIV_CYCLES + 1, DIV
       elif s.phase == DIV:
         s.div_cnt -= 1

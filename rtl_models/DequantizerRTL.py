@@ -7,9 +7,11 @@ Ports
   acc    VecRecvIfcRTL(Bits(acc_bits), Q)  ceil(n/Q) TLMM output beats per token
   y      VecSendIfcRTL(Bits16, Q)          fp16(fp32(acc) * c) per element, c = wscale / s_x
 
-Per token: the scale is taken, c is divided out on FPDivRTL (26 cycles, correctly rounded), then one beat
-per cycle goes through Q lanes of int->fp32, multiply, fp32->fp16 into the output register (latency 1).
-Golden: tellme_pymtl.fused.dequantize.
+Per token: the scale is taken, c is divided out on FPDivRTL (26 cycles, correctly rounded), then each beat
+goes through L = cfg.ew_L lanes of int->fp32, multiply, fp32->fp16 (the fused chain's FP lane count, shared with
+the element-wise unit it feeds) as Q/L chunks of L consecutive elements, one a cycle, into the output beat
+register; the accumulator beat is taken with its last chunk and the output beat sent from the next cycle. One
+beat per Q/L cycles (per cycle at L = Q). Golden: tellme_pymtl.fused.dequantize.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
@@ -19,7 +21,6 @@ from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
 from .FPMulRTL import FPMulRTL
 from .IntToFPRTL import IntToFPRTL
-from .VecOutRegRTL import VecOutRegRTL
 
 IDLE, WAITS, DIV, STREAM = range(4)
 
@@ -28,8 +29,11 @@ class DequantizerRTL(Component):
 
   def construct(s, cfg):
     Q, CB, DB = cfg.Q, cfg.acc_bits, cfg.dim_bits
+    L = cfg.ew_L
+    NC = Q // L
+    NB = max(1, (NC - 1).bit_length())
     KB = DB + 1
-    B16, B32, BK = mk_bits(16), mk_bits(32), mk_bits(KB)
+    B16, B32, BK, BA = mk_bits(16), mk_bits(32), mk_bits(KB), mk_bits(CB)
 
     deq_ports(s, cfg)
 
@@ -38,35 +42,80 @@ class DequantizerRTL(Component):
     s.ntok = Wire(mk_bits(DB))
     s.tok = Wire(mk_bits(DB))
     s.wscale = Wire(B32)
-    s.c = Wire(B32)
+    s.cf = Wire(B32)                # the factor c = wscale / s_x
     s.e = Wire(BK)                  # first element of the next beat
-    s.yout = VecOutRegRTL(B16, Q)
-    s.y //= s.yout.out
-    s.take = Wire()
+    s.c = Wire(mk_bits(NB))         # the chunk of the held accumulator beat going through the lanes
+    s.free = Wire()                 # the output register can take a chunk: empty, or its beat leaves
+    s.go = Wire()                   # a chunk goes through the lanes
+    s.take = Wire()                 # ... the beat's last: the accumulator beat is taken
+    s.yval = Wire()
+    s.yr = [[Wire(B16) for _ in range(L)] for _ in range(NC)]     # the output beat, chunk by chunk
+    s.achunk = [[Wire(BA) for _ in range(L)] for _ in range(NC)]
+    s.asel = [Wire(BA) for _ in range(L)]
+    for k in range(NC):
+      for j in range(L):
+        s.achunk[k][j] //= s.acc.msg[k * L + j]
+        s.y.msg[k * L + j] //= s.yr[k][j]
+    s.y.val //= s.yval
 
     s.div = FPDivRTL()
     s.div.a //= s.wscale
     s.div.b //= s.scale.msg
     s.div.start //= lambda: s.scale.val & (s.phase == WAITS)
-    s.i2f = [IntToFPRTL(CB, 8, 23) for _ in range(Q)]
-    s.mul = [FPMulRTL(8, 23) for _ in range(Q)]
-    s.cv = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
-    for q in range(Q):
-      s.i2f[q].in_ //= s.acc.msg[q]
-      s.mul[q].a //= s.i2f[q].out
-      s.mul[q].b //= s.c
-      s.cv[q].in_ //= s.mul[q].out
-      s.yout.in_[q] //= s.cv[q].out
-    s.yout.load //= s.take
+    s.i2f = [IntToFPRTL(CB, 8, 23) for _ in range(L)]
+    s.mul = [FPMulRTL(8, 23) for _ in range(L)]
+    s.cv = [FPConvRTL(8, 23, 5, 10) for _ in range(L)]
+    for j in range(L):
+      s.i2f[j].in_ //= s.asel[j]
+      s.mul[j].a //= s.i2f[j].out
+      s.mul[j].b //= s.cf
+      s.cv[j].in_ //= s.mul[j].out
 
     QB = BK(Q)
+    LASTC = mk_bits(NB)(NC - 1)
+
+    if NC == 1:
+      for j in range(L):
+        s.asel[j] //= s.achunk[0][j]
+    else:
+      @update
+      def up_sel():
+        for j in range(L):
+          s.asel[j] @= s.achunk[0][j]
+        for k in range(NC):
+          if s.c == k:
+            for j in range(L):
+              s.asel[j] @= s.achunk[k][j]
 
     @update
     def up_ctrl():
       s.cmd.rdy @= s.phase == IDLE
       s.scale.rdy @= s.phase == WAITS
-      s.take @= (s.phase == STREAM) & s.acc.val & s.yout.free
-      s.acc.rdy @= (s.phase == STREAM) & s.yout.free
+      s.free @= ~s.yval | s.y.rdy
+      s.go @= (s.phase == STREAM) & s.acc.val & s.free
+      s.take @= s.go & (s.c == LASTC)
+      s.acc.rdy @= (s.phase == STREAM) & s.free & (s.c == LASTC)
+
+    @update_ff
+    def up_out():
+      if s.reset:
+        s.yval <<= 0
+        s.c <<= 0
+      else:
+        if s.go:
+          for k in range(NC):
+            if s.c == k:
+              for j in range(L):
+                s.yr[k][j] <<= s.cv[j].out
+          if s.c == LASTC:
+            s.c <<= 0
+            s.yval <<= 1
+          else:
+            s.c <<= s.c + 1
+            if s.y.rdy:
+              s.yval <<= 0
+        elif s.y.rdy:
+          s.yval <<= 0
 
     @update_ff
     def up_fsm():
@@ -85,7 +134,7 @@ class DequantizerRTL(Component):
             s.phase <<= DIV
         elif s.phase == DIV:
           if s.div.done:
-            s.c <<= s.div.out
+            s.cf <<= s.div.out
             s.e <<= 0
             s.phase <<= STREAM
         elif s.phase == STREAM:
@@ -98,7 +147,7 @@ class DequantizerRTL(Component):
                 s.tok <<= s.tok + 1
                 s.phase <<= WAITS
 
-    set_module_name(s, "DequantizerRTL", Q=Q, c=CB, w=DB)
+    set_module_name(s, "DequantizerRTL", Q=Q, c=CB, w=DB, L=L)
 
   def line_trace(s):
-    return f"{'IWDS'[int(s.phase)]}{s.yout.line_trace()}"
+    return f"{'IWDS'[int(s.phase)]}{'Y' if s.yval else ' '}"

@@ -48,8 +48,9 @@ def test_dequantizer_case(case, level, cmdline_opts):
 
 @st.composite
 def deq_job(draw):
-  cfg = TeLLMeConfig(T=2, Q=draw(st.sampled_from([1, 2, 4])), acc_bits=draw(st.sampled_from([14, 18, 24])),
-                     max_in_dim=60, max_out_dim=40, name="hyp")
+  Q = draw(st.sampled_from([1, 2, 4]))
+  cfg = TeLLMeConfig(T=2, Q=Q, acc_bits=draw(st.sampled_from([14, 18, 24])), max_in_dim=60, max_out_dim=40,
+                     ew_lanes=draw(st.sampled_from([0, 2])) if Q == 4 else 0, name="hyp")
   ntok, n = draw(st.integers(1, 3)), draw(st.integers(1, 40))
   ACC, ws, sx = _job(draw(st.integers(0, 10 ** 6)), ntok, n, cfg.acc_bits)
   return cfg, ACC, ws, sx, draw(st.integers(0, 3)), draw(st.integers(0, 99))
@@ -68,3 +69,17 @@ def test_dequantizer_property(level, job, cmdline_opts):
 def test_dequantizer_cl_cycles_equal_rtl(job, cmdline_opts):
   cfg, ACC, ws, sx, d, seed = job
   assert run_deq("cl", cfg, ACC, ws, sx, cmdline_opts, d, seed) == run_deq("rtl", cfg, ACC, ws, sx, cmdline_opts, d, seed)
+
+
+@pytest.mark.parametrize("lanes", [2, 4, 16])
+def test_lanes_at_paper_width(lanes, cmdline_opts):
+  """Q = 16 through 2, 4 or 16 FP lanes (cfg.ew_lanes): exact at CL and RTL (and Verilator at 2), CL cycles =
+  RTL cycles, and a long token takes Q / lanes cycles a beat."""
+  cfg = get_config("paper", ew_lanes=lanes)
+  ACC, ws, sx = _job(lanes, 2, 64, cfg.acc_bits)
+  levels = ("cl", "rtl") + (("verilog",) if lanes == 2 and cmdline_opts.get("test_verilog", "") != "" else ())
+  cyc = [run_deq(lv, cfg, ACC, ws, sx, cmdline_opts) for lv in levels]
+  assert len(set(cyc)) == 1
+  ACC2, ws2, sx2 = _job(lanes, 2, 192, cfg.acc_bits)
+  more = run_deq("cl", cfg, ACC2, ws2, sx2) - cyc[0]
+  assert more == 2 * (192 - 64) // 16 * (16 // lanes)
