@@ -1,7 +1,7 @@
 """
 DequantizerCL: cycle-level dequantizer, the same phases and timing as DequantizerRTL (scale, 26-cycle divider,
-each beat as Q/L chunks through cfg.ew_L lanes, one a cycle, into the output beat register, the accumulator beat
-taken with the last chunk), values from tellme_pymtl.fused.
+each beat as Q/L chunks through cfg.ew_L lanes, one a cycle, staged, into the output beat register with the
+last chunk once it is free, the accumulator beat taken then), values from tellme_pymtl.fused.
 """
 import numpy as np
 from pymtl3 import Component, mk_bits, update, update_ff
@@ -28,7 +28,7 @@ class DequantizerCL(Component):
     def up_cl_comb():
       s.cmd.rdy @= s.phase == IDLE
       s.scale.rdy @= s.phase == WAITS
-      s.acc.rdy @= (s.phase == STREAM) & (not s.y_val or bool(s.y.rdy)) & (s.c == s.NC - 1)
+      s.acc.rdy @= (s.phase == STREAM) and (not s.y_val or bool(s.y.rdy)) and (s.c == s.NC - 1)
       s.y.val @= s.y_val
       if s.y_val:
         for q in range(cfg.Q):
@@ -39,15 +39,16 @@ class DequantizerCL(Component):
       if s.reset:
         s.phase, s.y_val, s.c = IDLE, False, 0
         return
-      go = s.phase == STREAM and bool(s.acc.val) and (not s.y_val or bool(s.y.rdy))
+      free = not s.y_val or bool(s.y.rdy)
+      go = s.phase == STREAM and bool(s.acc.val) and (free or s.c != s.NC - 1)
       take = go and s.c == s.NC - 1
       if go:
         if s.c == 0:                   # the held beat's results, once; its chunks go in one a cycle
           acc = mg.out_beat_values(cfg, s.acc.msg)
           y = fp.f32_to_f16(fp.mul(fp.int_to_f32(acc), s.cf))
           s.ybeat = [mk_bits(16)(int(v)) for v in np.asarray(y).view(np.uint16)]
-        s.ymsg[s.c * s.L:(s.c + 1) * s.L] = s.ybeat[s.c * s.L:(s.c + 1) * s.L]
-        if take:
+        if take:                       # the staged chunks and the last into the output register
+          s.ymsg = list(s.ybeat)
           s.c, s.y_val = 0, True
         else:
           s.c += 1

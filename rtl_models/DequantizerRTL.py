@@ -9,9 +9,11 @@ Ports
 
 Per token: the scale is taken, c is divided out on FPDivRTL (26 cycles, correctly rounded), then each beat
 goes through L = cfg.ew_L lanes of int->fp32, multiply, fp32->fp16 (the fused chain's FP lane count, shared with
-the element-wise unit it feeds) as Q/L chunks of L consecutive elements, one a cycle, into the output beat
-register; the accumulator beat is taken with its last chunk and the output beat sent from the next cycle. One
-beat per Q/L cycles (per cycle at L = Q). Golden: tellme_pymtl.fused.dequantize.
+the element-wise unit it feeds) as Q/L chunks of L consecutive elements, one a cycle: the first Q/L - 1 into a
+staging register (while the output register may still hold the beat before, which the element-wise unit reads
+chunk by chunk too), the last, with the staged ones, into the output beat register once it is free; the
+accumulator beat is taken with the last chunk. One beat per Q/L cycles (per cycle at L = Q), latency 1.
+Golden: tellme_pymtl.fused.dequantize.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
@@ -49,7 +51,8 @@ class DequantizerRTL(Component):
     s.go = Wire()                   # a chunk goes through the lanes
     s.take = Wire()                 # ... the beat's last: the accumulator beat is taken
     s.yval = Wire()
-    s.yr = [[Wire(B16) for _ in range(L)] for _ in range(NC)]     # the output beat, chunk by chunk
+    s.yr = [[Wire(B16) for _ in range(L)] for _ in range(NC)]     # the output beat
+    s.stg = [[Wire(B16) for _ in range(L)] for _ in range(max(1, NC - 1))]   # its first NC - 1 chunks, staged
     s.achunk = [[Wire(BA) for _ in range(L)] for _ in range(NC)]
     s.asel = [Wire(BA) for _ in range(L)]
     for k in range(NC):
@@ -92,7 +95,7 @@ class DequantizerRTL(Component):
       s.cmd.rdy @= s.phase == IDLE
       s.scale.rdy @= s.phase == WAITS
       s.free @= ~s.yval | s.y.rdy
-      s.go @= (s.phase == STREAM) & s.acc.val & s.free
+      s.go @= (s.phase == STREAM) & s.acc.val & (s.free | (s.c != LASTC))
       s.take @= s.go & (s.c == LASTC)
       s.acc.rdy @= (s.phase == STREAM) & s.free & (s.c == LASTC)
 
@@ -103,14 +106,19 @@ class DequantizerRTL(Component):
         s.c <<= 0
       else:
         if s.go:
-          for k in range(NC):
-            if s.c == k:
-              for j in range(L):
-                s.yr[k][j] <<= s.cv[j].out
           if s.c == LASTC:
+            for k in range(NC - 1):
+              for j in range(L):
+                s.yr[k][j] <<= s.stg[k][j]
+            for j in range(L):
+              s.yr[NC - 1][j] <<= s.cv[j].out
             s.c <<= 0
             s.yval <<= 1
           else:
+            for k in range(NC - 1):
+              if s.c == k:
+                for j in range(L):
+                  s.stg[k][j] <<= s.cv[j].out
             s.c <<= s.c + 1
             if s.y.rdy:
               s.yval <<= 0

@@ -71,3 +71,17 @@ def test_fuse_cl_cycles_equal_verilog(cmdline_opts):
   cfg = get_config("small")
   c_cl = run_fuse("cl", cfg, W, ws, X, "mult_silu", B, cmdline_opts, 2, 7)
   assert c_cl == run_fuse("verilog", cfg, W, ws, X, "mult_silu", B, cmdline_opts, 2, 7)
+
+
+@pytest.mark.parametrize("lanes", [2, 4])
+def test_chain_rate_with_fewer_lanes(lanes, cmdline_opts):
+  """With the dequantizer and the element-wise unit on L of Q lanes, the chain streams a beat every Q/L cycles
+  (the dequantizer stages its chunks while the element-wise unit still reads the beat before: no 2Q/L - 1), at
+  CL and RTL alike."""
+  cfg = get_config("small", Q=4, ew_lanes=lanes, max_out_dim=128)
+  cyc = {}
+  for out in (64, 128):
+    W, ws, X, B = _job(3, out, 6, 1)
+    cyc[out] = run_fuse("cl", cfg, W, ws, X, "add", B)
+    assert run_fuse("rtl", cfg, W, ws, X, "add", B, cmdline_opts) == cyc[out]
+  assert cyc[128] - cyc[64] == (128 - 64) // cfg.Q * (cfg.Q // lanes)
