@@ -1,6 +1,6 @@
 """
 DequantizerCL: cycle-level dequantizer, the same phases and timing as DequantizerRTL (scale, 26-cycle divider,
-each beat as Q/L chunks through cfg.ew_L lanes, one a cycle, staged, into the output beat register with the
+each beat as Q/L chunks through cfg.deq_L lanes, one a cycle, staged, into the output beat register with the
 last chunk once it is free, the accumulator beat taken then), values from tellme_pymtl.fused.
 """
 import numpy as np
@@ -18,7 +18,7 @@ class DequantizerCL(Component):
   def construct(s, cfg):
     s.cfg = cfg
     mg.deq_ports(s, cfg)
-    s.L = cfg.ew_L
+    s.L = cfg.deq_L
     s.NC = cfg.Q // s.L
     s.phase, s.y_val, s.c, s.ybeat = IDLE, False, 0, None
     s.ymsg = [mk_bits(16)(0) for _ in range(cfg.Q)]

@@ -8,11 +8,11 @@ Ports
   y      VecSendIfcRTL(Bits16, Q)          fp16(fp32(acc) * c) per element, c = wscale / s_x
 
 Per token: the scale is taken, c is divided out on FPDivRTL (26 cycles, correctly rounded), then each beat
-goes through L = cfg.ew_L lanes of int->fp32, multiply, fp32->fp16 (the fused chain's FP lane count, shared with
-the element-wise unit it feeds) as Q/L chunks of L consecutive elements, one a cycle: the first Q/L - 1 into a
-staging register (while the output register may still hold the beat before, which the element-wise unit reads
-chunk by chunk too), the last, with the staged ones, into the output beat register once it is free; the
-accumulator beat is taken with the last chunk. One beat per Q/L cycles (per cycle at L = Q), latency 1.
+goes through L = cfg.deq_L lanes (cfg.deq_lanes) of int->fp32, multiply, fp32->fp16 as Q/L chunks of L
+consecutive elements, one a cycle: the first Q/L - 1 into a staging register (while the output register may
+still hold the beat before, which a chunked consumer such as the element-wise unit reads chunk by chunk), the
+last, with the staged ones, into the output beat register once it is free; the accumulator beat is taken with
+the last chunk. One beat per Q/L cycles (per cycle at L = Q), latency 1.
 Golden: tellme_pymtl.fused.dequantize.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
@@ -31,7 +31,7 @@ class DequantizerRTL(Component):
 
   def construct(s, cfg):
     Q, CB, DB = cfg.Q, cfg.acc_bits, cfg.dim_bits
-    L = cfg.ew_L
+    L = cfg.deq_L
     NC = Q // L
     NB = max(1, (NC - 1).bit_length())
     KB = DB + 1

@@ -45,6 +45,7 @@ class TeLLMeConfig:
   uram_bits: int = 72        # UltraRAM block width
   uram_depth: int = 4096     # UltraRAM block depth
   ew_lanes: int = 0          # FP lanes of the element-wise unit (a Q beat in Q/ew_lanes cycles); 0: Q lanes
+  deq_lanes: int = 0         # FP lanes of the dequantizer (a Q beat in Q/deq_lanes cycles); 0: Q lanes
   wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer (2 x 2048 = one 4096-deep URAM)
   name: str = "custom"
 
@@ -88,6 +89,10 @@ class TeLLMeConfig:
     if s.Q % s.ew_L or (s.ew_L < s.Q and s.ew_L % 2):
       raise ConfigError(f"config field ew_lanes={s.ew_lanes} must divide Q={s.Q} and be even (ROPE pairs stay in "
                         f"one chunk)")
+    if not isinstance(s.deq_lanes, int) or isinstance(s.deq_lanes, bool) or s.deq_lanes < 0:
+      raise ConfigError(f"config field deq_lanes must be a non-negative integer (0: Q lanes), got {s.deq_lanes!r}")
+    if s.Q % s.deq_L:
+      raise ConfigError(f"config field deq_lanes={s.deq_lanes} must divide Q={s.Q}")
     if s.uram_depth & (s.uram_depth - 1):
       raise ConfigError(f"config field uram_depth={s.uram_depth} must be a power of two")
     if s.burst_len > 255:
@@ -103,6 +108,11 @@ class TeLLMeConfig:
   def ew_L(s):
     """The element-wise unit's lanes: ew_lanes (0: Q), at most Q."""
     return min(s.ew_lanes or s.Q, s.Q)
+
+  @property
+  def deq_L(s):
+    """The dequantizer's lanes: deq_lanes (0: Q), at most Q."""
+    return min(s.deq_lanes or s.Q, s.Q)
 
   @property
   def n_entries(s):

@@ -48,7 +48,7 @@ class CycleModel:
     each new simulation."""
     s.cfg, s.models, s.npe, s.fifo = cfg, models, npe, fifo_depth
     s.path, s.progress = cache, progress or (lambda text: None)
-    s.key = hashlib.sha1(f"{cfg.digest()} {cfg.clock_mhz} {cfg.ddr_gbps} {cfg.ddr_latency} {npe} v10".encode()).hexdigest()[:16]
+    s.key = hashlib.sha1(f"{cfg.digest()} {cfg.clock_mhz} {cfg.ddr_gbps} {cfg.ddr_latency} {npe} v11".encode()).hexdigest()[:16]
     s.memo = {}
     if cache and os.path.exists(cache):
       try:

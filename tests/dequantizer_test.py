@@ -7,7 +7,7 @@ from cl_models.DequantizerCL import DequantizerCL
 from fl_models.DequantizerFL import DequantizerFL
 from rtl_models.DequantizerRTL import DequantizerRTL
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.config import TeLLMeConfig, get_config
+from tellme_pymtl.config import ConfigError, TeLLMeConfig, get_config
 from tellme_pymtl.harness import TestHarness, run_harness
 
 from .conftest import LEVELS, need_level
@@ -50,7 +50,7 @@ def test_dequantizer_case(case, level, cmdline_opts):
 def deq_job(draw):
   Q = draw(st.sampled_from([1, 2, 4]))
   cfg = TeLLMeConfig(T=2, Q=Q, acc_bits=draw(st.sampled_from([14, 18, 24])), max_in_dim=60, max_out_dim=40,
-                     ew_lanes=draw(st.sampled_from([0, 2])) if Q == 4 else 0, name="hyp")
+                     deq_lanes=draw(st.sampled_from([0, 1, 2] if Q > 1 else [0, 1])), name="hyp")
   ntok, n = draw(st.integers(1, 3)), draw(st.integers(1, 40))
   ACC, ws, sx = _job(draw(st.integers(0, 10 ** 6)), ntok, n, cfg.acc_bits)
   return cfg, ACC, ws, sx, draw(st.integers(0, 3)), draw(st.integers(0, 99))
@@ -73,9 +73,9 @@ def test_dequantizer_cl_cycles_equal_rtl(job, cmdline_opts):
 
 @pytest.mark.parametrize("lanes", [2, 4, 16])
 def test_lanes_at_paper_width(lanes, cmdline_opts):
-  """Q = 16 through 2, 4 or 16 FP lanes (cfg.ew_lanes): exact at CL and RTL (and Verilator at 2), CL cycles =
+  """Q = 16 through 2, 4 or 16 FP lanes (cfg.deq_lanes): exact at CL and RTL (and Verilator at 2), CL cycles =
   RTL cycles, and a long token takes Q / lanes cycles a beat."""
-  cfg = get_config("paper", ew_lanes=lanes)
+  cfg = get_config("paper", deq_lanes=lanes)
   ACC, ws, sx = _job(lanes, 2, 64, cfg.acc_bits)
   levels = ("cl", "rtl") + (("verilog",) if lanes == 2 and cmdline_opts.get("test_verilog", "") != "" else ())
   cyc = [run_deq(lv, cfg, ACC, ws, sx, cmdline_opts) for lv in levels]
@@ -83,3 +83,10 @@ def test_lanes_at_paper_width(lanes, cmdline_opts):
   ACC2, ws2, sx2 = _job(lanes, 2, 192, cfg.acc_bits)
   more = run_deq("cl", cfg, ACC2, ws2, sx2) - cyc[0]
   assert more == 2 * (192 - 64) // 16 * (16 // lanes)
+
+
+def test_deq_lanes_validated():
+  for bad in (3, 5, 6, -2, 2.0, True):
+    with pytest.raises(ConfigError, match="deq_lanes"):
+      get_config("paper", deq_lanes=bad)
+  assert get_config("paper").deq_L == 16 and get_config("paper", deq_lanes=4).deq_L == 4

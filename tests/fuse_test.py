@@ -78,7 +78,7 @@ def test_chain_rate_with_fewer_lanes(lanes, cmdline_opts):
   """With the dequantizer and the element-wise unit on L of Q lanes, the chain streams a beat every Q/L cycles
   (the dequantizer stages its chunks while the element-wise unit still reads the beat before: no 2Q/L - 1), at
   CL and RTL alike."""
-  cfg = get_config("small", Q=4, ew_lanes=lanes, max_out_dim=128)
+  cfg = get_config("small", Q=4, ew_lanes=lanes, deq_lanes=lanes, max_out_dim=128)
   cyc = {}
   for out in (64, 128):
     W, ws, X, B = _job(3, out, 6, 1)
