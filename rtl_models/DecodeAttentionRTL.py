@@ -15,7 +15,7 @@ Per head (golden: tellme_pymtl.attention.decode):
          written to the score FIFO; m' = max(m, s_j) at once, exp(m - m') and exp(s_j - m') in the exp
          pipeline, and l = l * a + p as they come out (the running max is never waiting on exp)
   P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += p * v, ceil(d/Q) cycles a key
-  FIN    r = recip(l) in its pipeline; out = fp16(o * r), ceil(d/Q) beats
+  FIN    r = recip(l) in its pipeline; out = fp16(o * r) on the lane multipliers, ceil(d/Q) beats
 The kv head of head h is h * Hkv // H, kept incrementally. Contexts beyond the FIFO depth are the host's
 error (tellme_pymtl.attention.decode raises AttentionError).
 """
@@ -110,19 +110,17 @@ class DecodeAttentionRTL(Component):
     s.acc = [FPAddRTL(8, 23) for _ in range(Q)]
     s.lane_a = [Wire(B32) for _ in range(Q)]          # q (pass 1) or p (pass 2)
     s.lane_s = [Wire(B32) for _ in range(Q)]          # ps (pass 1) or o (pass 2)
-    s.fin = [FPMulRTL(8, 23) for _ in range(Q)]
+    s.lane_b = [Wire(B32) for _ in range(Q)]          # k or v (passes 1, 2) or r (FIN)
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
     for ln in range(Q):
       s.cq[ln].in_ //= s.qsel[ln]
       s.ck[ln].in_ //= s.ksel[ln]
       s.mul[ln].a //= s.lane_a[ln]
-      s.mul[ln].b //= s.ck[ln].out
+      s.mul[ln].b //= s.lane_b[ln]
       s.acc[ln].a //= s.lane_s[ln]
       s.acc[ln].b //= s.mul[ln].out
       s.acc[ln].sub //= 0
-      s.fin[ln].a //= s.osel[ln]
-      s.fin[ln].b //= s.r
-      s.nar[ln].in_ //= s.fin[ln].out
+      s.nar[ln].in_ //= s.mul[ln].out             # FIN: o * r on the lane multipliers, idle then
       s.out.msg[ln] //= s.nar[ln].out
 
     # pipelines: lane combine and scale; exp (two lanes: a and p); reciprocal
@@ -177,8 +175,13 @@ class DecodeAttentionRTL(Component):
           s.osel[ln] @= s.o[s.ob[0:BW_]][ln]
         else:
           s.osel[ln] @= 0
+        s.lane_b[ln] @= s.ck[ln].out
         if s.phase == P1:
           s.lane_a[ln] @= s.cq[ln].out
+          s.lane_s[ln] @= s.ps[ln]
+        elif s.phase == FINO:
+          s.lane_a[ln] @= s.osel[ln]
+          s.lane_b[ln] @= s.r
           s.lane_s[ln] @= s.ps[ln]
         else:
           s.lane_a[ln] @= s.p

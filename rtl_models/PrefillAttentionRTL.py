@@ -23,7 +23,7 @@ Per pass (positions i0 .. i0+nr-1, nr <= npe) and head:
               the MAC of one key overlaps the update of the previous; the pipelines never stall. A key
               then takes about max(rows * ceil(d/Q), ceil(d/Q) + combine + exp latency) cycles.
   FINR   recip(l_r) for the pass's rows through the reciprocal pipeline
-  FINO   out = fp16(o_r * recip(l_r)), ceil(d/Q) beats per row
+  FINO   out = fp16(o_r * recip(l_r)) on UPD's multipliers, ceil(d/Q) beats per row
 The KV head of head h is h * Hkv // H, kept incrementally.
 """
 from pymtl3 import Component, Wire, concat, mk_bits, update, update_ff, zext
@@ -195,10 +195,12 @@ class PrefillAttentionRTL(Component):
     s.mo = [FPMulRTL(8, 23) for _ in range(Q)]
     s.mp = [FPMulRTL(8, 23) for _ in range(Q)]
     s.ad = [FPAddRTL(8, 23) for _ in range(Q)]
+    s.moa = [Wire(B32) for _ in range(Q)]           # o (UPD, FINO)
+    s.mob = Wire(B32)                                # a (UPD) or r (FINO)
     for ln in range(Q):
       s.cv[ln].in_ //= s.vsel[ln]
-      s.mo[ln].a //= s.oold[ln]
-      s.mo[ln].b //= s.asel
+      s.mo[ln].a //= s.moa[ln]
+      s.mo[ln].b //= s.mob
       s.mp[ln].a //= s.psel
       s.mp[ln].b //= s.cv[ln].out
       s.ad[ln].a //= s.mo[ln].out
@@ -214,12 +216,9 @@ class PrefillAttentionRTL(Component):
     s.rsel_r = Wire(B32)
     s.recp = FPProgRTL(P.PROGRAMS["recip"], 1)
     s.recp.out.rdy //= 1
-    s.fin = [FPMulRTL(8, 23) for _ in range(Q)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
     for ln in range(Q):
-      s.fin[ln].a //= s.orow[32 * ln:32 * ln + 32]
-      s.fin[ln].b //= s.rsel_r
-      s.nar[ln].in_ //= s.fin[ln].out
+      s.nar[ln].in_ //= s.mo[ln].out               # o * r on UPD's o * a multipliers, idle in FINO
       s.out.msg[ln] //= s.nar[ln].out
 
     NEG_INF = B32(0xFF800000)
@@ -258,6 +257,14 @@ class PrefillAttentionRTL(Component):
           s.oold[ln] @= 0
         else:
           s.oold[ln] @= s.orow[ln * 32:ln * 32 + 32]
+        if s.phase == FINO:
+          s.moa[ln] @= s.orow[ln * 32:ln * 32 + 32]
+        else:
+          s.moa[ln] @= s.oold[ln]
+      if s.phase == FINO:
+        s.mob @= s.rsel_r
+      else:
+        s.mob @= s.asel
 
     @update
     def up_ctrl():
