@@ -52,7 +52,8 @@ class DequantizerRTL(Component):
     s.take = Wire()                 # ... the beat's last: the accumulator beat is taken
     s.yval = Wire()
     s.yr = [[Wire(B16) for _ in range(L)] for _ in range(NC)]     # the output beat
-    s.stg = [[Wire(B16) for _ in range(L)] for _ in range(max(1, NC - 1))]   # its first NC - 1 chunks, staged
+    if NC > 1:
+      s.stg = [[Wire(B16) for _ in range(L)] for _ in range(NC - 1)]   # its first NC - 1 chunks, staged
     s.achunk = [[Wire(BA) for _ in range(L)] for _ in range(NC)]
     s.asel = [Wire(BA) for _ in range(L)]
     for k in range(NC):
@@ -99,13 +100,26 @@ class DequantizerRTL(Component):
       s.take @= s.go & (s.c == LASTC)
       s.acc.rdy @= (s.phase == STREAM) & s.free & (s.c == LASTC)
 
-    @update_ff
-    def up_out():
-      if s.reset:
-        s.yval <<= 0
-        s.c <<= 0
-      else:
-        if s.go:
+    if NC == 1:
+      s.c //= 0
+
+      @update_ff
+      def up_out_one():
+        if s.reset:
+          s.yval <<= 0
+        elif s.go:
+          for j in range(L):
+            s.yr[0][j] <<= s.cv[j].out
+          s.yval <<= 1
+        elif s.y.rdy:
+          s.yval <<= 0
+    else:
+      @update_ff
+      def up_out():
+        if s.reset:
+          s.yval <<= 0
+          s.c <<= 0
+        elif s.go:
           if s.c == LASTC:
             for k in range(NC - 1):
               for j in range(L):

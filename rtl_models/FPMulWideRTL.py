@@ -24,13 +24,14 @@ class FPMulWideRTL(Component):
     EMAXI, EMAXO = (1 << Ei) - 1, (1 << Eo) - 1
     BIASI, BIASO = (1 << (Ei - 1)) - 1, (1 << (Eo - 1)) - 1
     PW = 2 * (Mi + 1)           # the exact significand product
+    FW = PW - 1                 # its bits below the leading one
     LZW = PW.bit_length()
     # the product of significands read with its MSB as the leading one has the biased wide exponent ea + eb + OFS
     OFS = PW - 1 - 2 * (BIASI + Mi) + BIASO
     assert PW <= Mo + 1, "the product must fit the wide significand"
     assert 2 + OFS - (PW - 1) >= 1, "the smallest product must be normal in the wide format"
     assert 2 * (EMAXI - 1) + OFS < EMAXO, "the largest product must be finite in the wide format"
-    EW = max(Eo, Ei + 1) + 1
+    EW = Eo                     # the result exponent is in [1, EMAXO): modulo 2^Eo arithmetic is exact
     BO = mk_bits(Wo)
 
     s.a = InPort(mk_bits(Wi))
@@ -43,9 +44,10 @@ class FPMulWideRTL(Component):
     s.eb = Wire(mk_bits(EW))
     s.p = Wire(mk_bits(PW))
     s.lz = Wire(mk_bits(LZW))
-    s.pn = Wire(mk_bits(PW))
+    s.plo = Wire(mk_bits(PW - 1))
+    s.pn = Wire(mk_bits(PW - 1))  # the fraction: the product shifted to its leading one, that one dropped
     s.eo = Wire(mk_bits(EW))
-    s.special = Wire()
+    s.plo //= s.p[0:PW - 1]
 
     CNAN = BO((EMAXO << Mo) | (1 << (Mo - 1)))
     INF = mk_bits(Wo - 1)(EMAXO << Mo)
@@ -79,7 +81,7 @@ class FPMulWideRTL(Component):
 
     @update
     def up_norm():
-      s.pn @= s.p << zext(s.lz, PW)
+      s.pn @= s.plo << zext(s.lz, FW)
       s.eo @= s.ea + s.eb + OFS_E - zext(s.lz, EW)
 
     if FPAD is None:
@@ -94,7 +96,7 @@ class FPMulWideRTL(Component):
         elif (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
           s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
         else:
-          s.out @= concat(s.a[SB] ^ s.b[SB], s.eo[0:Eo], s.pn[0:PW - 1])
+          s.out @= concat(s.a[SB] ^ s.b[SB], s.eo, s.pn)
     else:
       @update
       def up_out():
@@ -107,7 +109,7 @@ class FPMulWideRTL(Component):
         elif (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
           s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
         else:
-          s.out @= concat(s.a[SB] ^ s.b[SB], s.eo[0:Eo], s.pn[0:PW - 1], FPAD)
+          s.out @= concat(s.a[SB] ^ s.b[SB], s.eo, s.pn, FPAD)
 
     set_module_name(s, "FPMulWideRTL", Ei=Ei, Mi=Mi, Eo=Eo, Mo=Mo)
 

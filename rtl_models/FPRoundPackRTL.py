@@ -47,7 +47,7 @@ class FPRoundPackRTL(Component):
       s.sigp //= s.sig
     s.lz = Wire(BL)
     s.en = Wire(BE)            # exp - lz: the exponent of the normalized result
-    s.em1 = Wire(BE)           # exp - 1: the most the significand may move left
+    s.em1 = Wire(BL)           # exp - 1 (its low bits): the left shift into the subnormal range
     s.k = Wire(BL)             # the left shift
     s.norm = Wire(BI)
     s.den = Wire(BI)
@@ -72,9 +72,9 @@ class FPRoundPackRTL(Component):
     @update
     def up_shift_amount():
       s.en @= s.exp - zext(s.lz, EW)
-      s.em1 @= s.exp - 1
+      s.em1 @= s.exp[0:LZW] - 1
       if s.en[ET] | (s.en == 0):
-        s.k @= s.em1[0:LZW]        # subnormal (or, when exp < 1, unused)
+        s.k @= s.em1               # subnormal: exp - 1 < lz < 2^LZW (when exp < 1, unused)
       else:
         s.k @= s.lz
 
