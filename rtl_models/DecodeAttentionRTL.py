@@ -28,6 +28,7 @@ from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
+from .ExpPairRTL import ExpPairRTL
 from .FPProgRTL import FPProgRTL
 from .SyncRAMRTL import SyncRAMRTL
 from .vec_elems import wire_elems
@@ -123,12 +124,12 @@ class DecodeAttentionRTL(Component):
       s.nar[ln].in_ //= s.mul[ln].out             # FIN: o * r on the lane multipliers, idle then
       s.out.msg[ln] //= s.nar[ln].out
 
-    # pipelines: lane combine and scale; exp (two lanes: a and p); reciprocal
+    # pipelines: lane combine and scale; exp (a and p); reciprocal
     s.comb = FPProgRTL(P.combine_scale_program(Q), 1)
     for ln in range(Q):
       s.comb.in_.msg[ln] //= s.acc[ln].out             # the last beat's sums go straight in
     s.comb.in_.msg[Q] //= s.scale
-    s.expp = FPProgRTL(P.PROGRAMS["exp"], 2)
+    s.expp = ExpPairRTL()                            # a and p on one exp lane (pass 2: exp(s_j - m) as a)
     s.recp = FPProgRTL(P.PROGRAMS["recip"], 1)
     s.recp.in_.msg[0] //= s.l
     s.mx = FPMaxRTL(8, 23)

@@ -4,12 +4,14 @@ FPProgRTL: an FP program (tellme_pymtl/fp_prog.py: exp, reciprocal, rsqrt, SiLU)
   in_  VecRecvIfcRTL(Bits32, n*nin)   per beat and lane l, the program's nin binary32 inputs at l*nin + i
   kin  [n*nkin] (KB bits)             the program's integer inputs, taken with the same handshake
   out  VecSendIfcRTL(Bits32, n)       the n results, len(program) cycles later
+  side_in, side_out (side_bits)     with side_bits > 0: bits taken with the inputs and given out with their
+                                    results (carried down the pipeline beside them)
 
 n FPProgLaneRTL lanes (one FPOpStageRTL per operation each) under one valid pipeline: the whole pipeline
 advances when its last stage is empty or its result is taken (a stall holds every stage), so it accepts one
 beat per cycle. Latency: len(program) cycles.
 """
-from pymtl3 import Component, InPort, Wire, mk_bits, update, update_ff
+from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update, update_ff
 
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl.ifcs import VecRecvIfcRTL, VecSendIfcRTL
@@ -19,7 +21,7 @@ from .FPProgLaneRTL import FPProgLaneRTL
 
 class FPProgRTL(Component):
 
-  def construct(s, prog, n=1):
+  def construct(s, prog, n=1, side_bits=0):
     S = len(prog.ops)
     SL = S - 1                      # the last stage (a named constant: its index then has the right width)
     B32 = mk_bits(32)
@@ -55,8 +57,21 @@ class FPProgRTL(Component):
         for k in range(1, S):
           s.v[k] <<= s.v[k - 1]
 
+    if side_bits:
+      s.side_in = InPort(mk_bits(side_bits))
+      s.side_out = OutPort(mk_bits(side_bits))
+      s.side = [Wire(mk_bits(side_bits)) for _ in range(S)]
+      s.side_out //= s.side[SL]
+
+      @update_ff
+      def up_side():
+        if s.adv:
+          s.side[0] <<= s.side_in
+          for k in range(1, S):
+            s.side[k] <<= s.side[k - 1]
+
     s.latency = S
-    set_module_name(s, "FPProgRTL", f=prog.name, n=n)
+    set_module_name(s, "FPProgRTL", f=prog.name, n=n, **({"s": side_bits} if side_bits else {}))
 
   def line_trace(s):
     return "".join("v" if x else "." for x in s.v)

@@ -36,6 +36,7 @@ from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
 from .FPMulWideRTL import FPMulWideRTL
+from .ExpPairRTL import ExpPairRTL
 from .FPProgRTL import FPProgRTL
 from .RowKeyCounterRTL import RowKeyCounterRTL
 from .vec_elems import wire_elems
@@ -164,7 +165,7 @@ class PrefillAttentionRTL(Component):
     s.d2.b //= s.mx.out
     s.d1.sub //= 1
     s.d2.sub //= 1
-    s.expp = FPProgRTL(P.PROGRAMS["exp"], 2)
+    s.expp = ExpPairRTL()                            # a = exp(m - m') and p = exp(s - m') on one exp lane
     s.expp.in_.val //= s.comb.out.val
     s.expp.in_.msg[0] //= s.d1.out
     s.expp.in_.msg[1] //= s.d2.out

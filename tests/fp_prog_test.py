@@ -76,3 +76,52 @@ def test_special_values():
   assert np.isnan(f("rsqrt", [-1.0])[0]) and np.isneginf(f("rsqrt", [-0.0])[0]) and abs(f("rsqrt", [4.0])[0] - 0.5) <= 2 ** -23
   assert f("silu", [0.0])[0] == 0 and f("silu", [-np.inf])[0] == 0 and np.isposinf(f("silu", [np.inf])[0])
   assert all(np.isnan(f(n, [np.nan])[0]) for n in P.PROGRAMS)
+
+
+# ExpPairRTL: the online softmax's (a, p) on one exp lane -------------------------------------------------------
+
+def run_exp_pair(pairs, level, cmdline_opts, max_delay=0, seed=0):
+  """(m, s) bit patterns -> ExpPairRTL fed (m - m', s - m'), m' = max(m, s) as the golden softmax takes it,
+  checked against the exp program on both; returns the cycles."""
+  from rtl_models.ExpPairRTL import ExpPairRTL
+  from tellme_pymtl import fp
+  m, s = (np.array([p[i] for p in pairs], dtype=np.uint32).view(np.float32) for i in (0, 1))
+  mx = np.asarray(fp.maximum(m, s), dtype=np.float32)
+  d = [np.asarray(fp.sub(m, mx), dtype=np.float32), np.asarray(fp.sub(s, mx), dtype=np.float32)]
+  want = [P.run(P.PROGRAMS["exp"], x).view(np.uint32) for x in d]
+  B32 = mk_bits(32)
+  ins = [[B32(int(d[0].view(np.uint32)[i])), B32(int(d[1].view(np.uint32)[i]))] for i in range(len(pairs))]
+  outs = [[B32(int(want[0][i])), B32(int(want[1][i]))] for i in range(len(pairs))]
+  th = TestHarness(ExpPairRTL(), {"in_": ins}, {"out": outs}, max_delay=max_delay, seed=seed)
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
+
+
+@pytest.mark.parametrize("level", ["rtl", "verilog"])
+def test_exp_pair_specials(level, cmdline_opts):
+  """Every pair of special scores (zeros, infinities, NaNs, extremes) and a few ordinary ones, in both orders:
+  exp of both differences equal the exp program's, at the 2-lane program's latency."""
+  need_level(level, cmdline_opts)
+  pairs = [(a, b) for a in SPECIAL for b in SPECIAL]
+  cycles = run_exp_pair(pairs, level, cmdline_opts)
+  assert cycles == len(P.PROGRAMS["exp"]) + len(pairs) + 1
+
+
+@settings(max_examples=10)
+@given(data=st.data())
+def test_exp_pair_random_with_stalls(data, cmdline_opts):
+  score = st.one_of(st.integers(0, 0xFFFFFFFF), st.sampled_from(SPECIAL),
+                    st.floats(-100, 100, width=32).map(lambda f: P.f32bits(f)))
+  pairs = data.draw(st.lists(st.tuples(score, score), min_size=1, max_size=16))
+  pairs += [(a, a) for a, _ in pairs[:3]]                     # equal scores: both differences zero
+  run_exp_pair(pairs, "rtl", cmdline_opts, max_delay=data.draw(st.integers(0, 3)), seed=data.draw(st.integers(0, 99)))
+
+
+def test_exp_pair_constants():
+  """The constants ExpPairRTL looks up are the exp program's on every member of their class."""
+  from rtl_models.ExpPairRTL import special_exps
+  E = special_exps()
+  classes = {0: [0x00000000, 0x80000000], 1: [0xFF800000], 2: [0x7F800000],
+             3: [0x7FC00000, 0xFFC00000, 0x7F800001, 0xFFFFFFFF, 0x7FBFFFFF]}
+  for code, members in classes.items():
+    got = P.run(P.PROGRAMS["exp"], np.array(members, dtype=np.uint32).view(np.float32)).view(np.uint32)
+    assert list(got) == [E[code]] * len(members)
