@@ -48,12 +48,15 @@ class FPMulWideRTL(Component):
     s.pn = Wire(mk_bits(PW - 1))  # the fraction: the product shifted to its leading one, that one dropped
     s.eo = Wire(mk_bits(EW))
     s.plo //= s.p[0:PW - 1]
+    s.frac = Wire(mk_bits(Mo))  # the wide fraction: pn at its top, zeros below
+    s.frac[Mo - FW:Mo] //= s.pn
+    if Mo > FW:
+      s.frac[0:Mo - FW] //= 0
 
     CNAN = BO((EMAXO << Mo) | (1 << (Mo - 1)))
     INF = mk_bits(Wo - 1)(EMAXO << Mo)
     ZMAG = mk_bits(Wo - 1)(0)
     OFS_E = mk_bits(EW)(OFS)
-    FPAD = mk_bits(Mo - (PW - 1))(0) if Mo > PW - 1 else None
 
     @update
     def up_unpack():
@@ -84,32 +87,18 @@ class FPMulWideRTL(Component):
       s.pn @= s.plo << zext(s.lz, FW)
       s.eo @= s.ea + s.eb + OFS_E - zext(s.lz, EW)
 
-    if FPAD is None:
-      @update
-      def up_out_exact():
-        if (s.a[Mi:Wi - 1] == EMAXI) | (s.b[Mi:Wi - 1] == EMAXI):
-          if ((s.a[Mi:Wi - 1] == EMAXI) & (s.a[0:Mi] != 0)) | ((s.b[Mi:Wi - 1] == EMAXI) & (s.b[0:Mi] != 0)) | \
-             (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
-            s.out @= CNAN
-          else:
-            s.out @= concat(s.a[SB] ^ s.b[SB], INF)
-        elif (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
-          s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
+    @update
+    def up_out():
+      if (s.a[Mi:Wi - 1] == EMAXI) | (s.b[Mi:Wi - 1] == EMAXI):
+        if ((s.a[Mi:Wi - 1] == EMAXI) & (s.a[0:Mi] != 0)) | ((s.b[Mi:Wi - 1] == EMAXI) & (s.b[0:Mi] != 0)) | \
+           (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
+          s.out @= CNAN
         else:
-          s.out @= concat(s.a[SB] ^ s.b[SB], s.eo, s.pn)
-    else:
-      @update
-      def up_out():
-        if (s.a[Mi:Wi - 1] == EMAXI) | (s.b[Mi:Wi - 1] == EMAXI):
-          if ((s.a[Mi:Wi - 1] == EMAXI) & (s.a[0:Mi] != 0)) | ((s.b[Mi:Wi - 1] == EMAXI) & (s.b[0:Mi] != 0)) | \
-             (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
-            s.out @= CNAN
-          else:
-            s.out @= concat(s.a[SB] ^ s.b[SB], INF)
-        elif (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
-          s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
-        else:
-          s.out @= concat(s.a[SB] ^ s.b[SB], s.eo, s.pn, FPAD)
+          s.out @= concat(s.a[SB] ^ s.b[SB], INF)
+      elif (s.a[0:SB] == 0) | (s.b[0:SB] == 0):
+        s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
+      else:
+        s.out @= concat(s.a[SB] ^ s.b[SB], s.eo, s.frac)
 
     set_module_name(s, "FPMulWideRTL", Ei=Ei, Mi=Mi, Eo=Eo, Mo=Mo)
 
