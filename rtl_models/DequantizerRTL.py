@@ -22,6 +22,7 @@ from tellme_pymtl.verilog_names import set_module_name
 from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
 from .FPMulRTL import FPMulRTL
+from .ChunkOutRegRTL import ChunkOutRegRTL
 from .IntToFPRTL import IntToFPRTL
 
 IDLE, WAITS, DIV, STREAM = range(4)
@@ -33,7 +34,6 @@ class DequantizerRTL(Component):
     Q, CB, DB = cfg.Q, cfg.acc_bits, cfg.dim_bits
     L = cfg.deq_L
     NC = Q // L
-    NB = max(1, (NC - 1).bit_length())
     KB = DB + 1
     B16, B32, BK, BA = mk_bits(16), mk_bits(32), mk_bits(KB), mk_bits(CB)
 
@@ -46,21 +46,16 @@ class DequantizerRTL(Component):
     s.wscale = Wire(B32)
     s.cf = Wire(B32)                # the factor c = wscale / s_x
     s.e = Wire(BK)                  # first element of the next beat
-    s.c = Wire(mk_bits(NB))         # the chunk of the held accumulator beat going through the lanes
-    s.free = Wire()                 # the output register can take a chunk: empty, or its beat leaves
     s.go = Wire()                   # a chunk goes through the lanes
     s.take = Wire()                 # ... the beat's last: the accumulator beat is taken
-    s.yval = Wire()
-    s.yr = [[Wire(B16) for _ in range(L)] for _ in range(NC)]     # the output beat
-    if NC > 1:
-      s.stg = [[Wire(B16) for _ in range(L)] for _ in range(NC - 1)]   # its first NC - 1 chunks, staged
+    s.yout = ChunkOutRegRTL(B16, Q, L)
+    s.y //= s.yout.out
+    s.yout.go //= s.go
     s.achunk = [[Wire(BA) for _ in range(L)] for _ in range(NC)]
     s.asel = [Wire(BA) for _ in range(L)]
     for k in range(NC):
       for j in range(L):
         s.achunk[k][j] //= s.acc.msg[k * L + j]
-        s.y.msg[k * L + j] //= s.yr[k][j]
-    s.y.val //= s.yval
 
     s.div = FPDivRTL()
     s.div.a //= s.wscale
@@ -74,9 +69,9 @@ class DequantizerRTL(Component):
       s.mul[j].a //= s.i2f[j].out
       s.mul[j].b //= s.cf
       s.cv[j].in_ //= s.mul[j].out
+      s.yout.in_[j] //= s.cv[j].out
 
     QB = BK(Q)
-    LASTC = mk_bits(NB)(NC - 1)
 
     if NC == 1:
       for j in range(L):
@@ -87,7 +82,7 @@ class DequantizerRTL(Component):
         for j in range(L):
           s.asel[j] @= s.achunk[0][j]
         for k in range(NC):
-          if s.c == k:
+          if s.yout.c == k:
             for j in range(L):
               s.asel[j] @= s.achunk[k][j]
 
@@ -95,49 +90,9 @@ class DequantizerRTL(Component):
     def up_ctrl():
       s.cmd.rdy @= s.phase == IDLE
       s.scale.rdy @= s.phase == WAITS
-      s.free @= ~s.yval | s.y.rdy
-      s.go @= (s.phase == STREAM) & s.acc.val & (s.free | (s.c != LASTC))
-      s.take @= s.go & (s.c == LASTC)
-      s.acc.rdy @= (s.phase == STREAM) & s.free & (s.c == LASTC)
-
-    if NC == 1:
-      s.c //= 0
-
-      @update_ff
-      def up_out_one():
-        if s.reset:
-          s.yval <<= 0
-        elif s.go:
-          for j in range(L):
-            s.yr[0][j] <<= s.cv[j].out
-          s.yval <<= 1
-        elif s.y.rdy:
-          s.yval <<= 0
-    else:
-      @update_ff
-      def up_out():
-        if s.reset:
-          s.yval <<= 0
-          s.c <<= 0
-        elif s.go:
-          if s.c == LASTC:
-            for k in range(NC - 1):
-              for j in range(L):
-                s.yr[k][j] <<= s.stg[k][j]
-            for j in range(L):
-              s.yr[NC - 1][j] <<= s.cv[j].out
-            s.c <<= 0
-            s.yval <<= 1
-          else:
-            for k in range(NC - 1):
-              if s.c == k:
-                for j in range(L):
-                  s.stg[k][j] <<= s.cv[j].out
-            s.c <<= s.c + 1
-            if s.y.rdy:
-              s.yval <<= 0
-        elif s.y.rdy:
-          s.yval <<= 0
+      s.go @= (s.phase == STREAM) & s.acc.val & s.yout.ready
+      s.take @= s.go & s.yout.last
+      s.acc.rdy @= (s.phase == STREAM) & s.yout.ready & s.yout.last
 
     @update_ff
     def up_fsm():
@@ -172,4 +127,4 @@ class DequantizerRTL(Component):
     set_module_name(s, "DequantizerRTL", Q=Q, c=CB, w=DB, L=L)
 
   def line_trace(s):
-    return f"{'IWDS'[int(s.phase)]}{'Y' if s.yval else ' '}"
+    return f"{'IWDS'[int(s.phase)]}{s.yout.line_trace()}"
