@@ -1,7 +1,8 @@
 """
 RMSMaxCL: cycle-level RMS-MAX with RMSMaxRTL's phases and timing (LOAD one beat per cycle, COMB Q-1 cycles,
-MEAN 1, the rsqrt pipeline's latency, NORM one beat per cycle into a one-entry output register, AOUT), values
-from tellme_pymtl.fused.rms_max.
+MEAN 1, the rsqrt pipeline's latency, NORM one beat per Q/L cycles (cfg.rms_L lanes, chunks staged, the last
+into a one-entry output register once it is free, g taken with it), AOUT), values from
+tellme_pymtl.fused.rms_max.
 """
 import numpy as np
 from pymtl3 import Component, mk_bits, update, update_ff
@@ -20,7 +21,8 @@ class RMSMaxCL(Component):
     s.cfg = cfg
     mg.rms_ports(s, cfg)
     s.phase, s.y_val, s.ymsg, s.amsg = IDLE, False, None, None
-    s.n = s.ntok = s.tok = s.cnt = s.nb = 0
+    s.n = s.ntok = s.tok = s.cnt = s.nb = s.c = 0
+    s.NC = cfg.Q // cfg.rms_L
     s.inv_n = s.eps = None
     s.xs, s.gs = [], []
 
@@ -28,7 +30,7 @@ class RMSMaxCL(Component):
     def up_cl_comb():
       s.cmd.rdy @= s.phase == IDLE
       s.x.rdy @= s.phase == LOAD
-      s.g.rdy @= (s.phase == NORM) & (not s.y_val or bool(s.y.rdy))
+      s.g.rdy @= (s.phase == NORM) and (not s.y_val or bool(s.y.rdy)) and s.c == s.NC - 1
       s.y.val @= s.y_val
       if s.y_val:
         for q in range(cfg.Q):
@@ -40,12 +42,18 @@ class RMSMaxCL(Component):
     @update_ff
     def up_cl_seq():
       if s.reset:
-        s.phase, s.y_val = IDLE, False
+        s.phase, s.y_val, s.c = IDLE, False, 0
         return
-      step = s.phase == NORM and bool(s.g.val) and (not s.y_val or bool(s.y.rdy))
+      ready = s.c != s.NC - 1 or not s.y_val or bool(s.y.rdy)
+      chunk = s.phase == NORM and bool(s.g.val) and ready
+      step = chunk and s.c == s.NC - 1            # the beat's last chunk: g taken, y loaded
       if step:
         s.gs.append(mg.beat_f16(s.g.msg))
-        s.y_val, s.ymsg = True, s.ybeat(len(s.gs) - 1)
+        s.y_val, s.ymsg, s.c = True, s.ybeat(len(s.gs) - 1), 0
+      elif chunk:
+        s.c += 1
+        if s.y.rdy:
+          s.y_val = False
       elif s.y.rdy:
         s.y_val = False
       ph = s.phase

@@ -10,21 +10,22 @@ Ports
 
 Per token: LOAD (x into the vector buffer, Q binary32 lane sums of squares, one beat per cycle), COMB (the Q
 lane sums added lane 0 first, Q-1 cycles), MEAN (sum * inv_n + eps into the rsqrt pipeline FPProgRTL),
-RSQ (its latency), NORM (one g beat per cycle against the buffered x, output register, running absmax),
-AOUT. Golden: tellme_pymtl.fused.rms_max.
+RSQ (its latency), NORM (a g beat against the buffered x through L = cfg.rms_L lanes as Q/L chunks, one a
+cycle, into the output register (ChunkOutRegRTL), the running absmax taken along lane by lane, g taken with the
+last chunk), AOUT. Golden: tellme_pymtl.fused.rms_max.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl.msgs import rms_ports
 from tellme_pymtl.verilog_names import set_module_name
+from .ChunkOutRegRTL import ChunkOutRegRTL
 from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
 from .FPMulWideRTL import FPMulWideRTL
 from .FPProgRTL import FPProgRTL
-from .VecOutRegRTL import VecOutRegRTL
 
 IDLE, LOAD, COMB, MEAN, RSQ, NORM, AOUT = range(7)
 
@@ -33,7 +34,9 @@ class RMSMaxRTL(Component):
 
   def construct(s, cfg):
     Q, DB = cfg.Q, cfg.dim_bits
-    QL = Q - 1                     # the last lane (a named constant: its index then has the right width)
+    L = cfg.rms_L                  # the normalization's lanes
+    NC = Q // L
+    LL = L - 1                     # the last of them
     KB = DB + 1
     DEPTH = cfg.vec_depth
     AW = max(1, (DEPTH - 1).bit_length())
@@ -55,8 +58,9 @@ class RMSMaxRTL(Component):
     s.tot = Wire(B32)
     s.r = Wire(B32)
     s.amax_r = Wire(B16)
-    s.yout = VecOutRegRTL(B16, Q)
+    s.yout = ChunkOutRegRTL(B16, Q, L)
     s.y //= s.yout.out
+    s.ne = Wire(BK)                # the first element of the NORM chunk
     s.x_fire = Wire()
     s.step = Wire()
     s.last = Wire()
@@ -93,17 +97,25 @@ class RMSMaxRTL(Component):
     s.rsq = FPProgRTL(P.PROGRAMS["rsqrt"], 1)
     s.rsq.in_.msg[0] //= s.madd.out
     # NORM: y = fp16((x * r) * g), |y| into the absmax chain (elements past n masked)
-    s.nx = [Wire(B16) for _ in range(Q)]
-    s.wn = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
-    s.wg = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
-    s.m1 = [FPMulRTL(8, 23) for _ in range(Q)]
-    s.m2 = [FPMulRTL(8, 23) for _ in range(Q)]
-    s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
-    s.absy = [Wire(B16) for _ in range(Q)]
-    s.maxc = [FPMaxRTL(5, 10) for _ in range(Q)]
-    for q in range(Q):
+    s.nx = [Wire(B16) for _ in range(L)]
+    s.gsel = [Wire(B16) for _ in range(L)]
+    s.wsel = [Wire(B16) for _ in range(L)]
+    s.wchunk = [[Wire(B16) for _ in range(L)] for _ in range(NC)]
+    s.gchunk = [[Wire(B16) for _ in range(L)] for _ in range(NC)]
+    for k in range(NC):
+      for j in range(L):
+        s.wchunk[k][j] //= s.word[16 * (k * L + j):16 * (k * L + j) + 16]
+        s.gchunk[k][j] //= s.g.msg[k * L + j]
+    s.wn = [FPConvRTL(5, 10, 8, 23) for _ in range(L)]
+    s.wg = [FPConvRTL(5, 10, 8, 23) for _ in range(L)]
+    s.m1 = [FPMulRTL(8, 23) for _ in range(L)]
+    s.m2 = [FPMulRTL(8, 23) for _ in range(L)]
+    s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(L)]
+    s.absy = [Wire(B16) for _ in range(L)]
+    s.maxc = [FPMaxRTL(5, 10) for _ in range(L)]
+    for q in range(L):
       s.wn[q].in_ //= s.nx[q]
-      s.wg[q].in_ //= s.g.msg[q]
+      s.wg[q].in_ //= s.gsel[q]
       s.m1[q].a //= s.wn[q].out
       s.m1[q].b //= s.r
       s.m2[q].a //= s.m1[q].out
@@ -112,7 +124,7 @@ class RMSMaxRTL(Component):
       s.maxc[q].a //= s.amax_r if q == 0 else s.maxc[q - 1].out
       s.maxc[q].b //= s.absy[q]
       s.yout.in_[q] //= s.nar[q].out
-    s.yout.load //= s.step
+    s.yout.go //= s.step
     s.amax.msg //= s.amax_r
 
     if Q == 1:
@@ -123,6 +135,7 @@ class RMSMaxRTL(Component):
         s.psj @= s.ps[s.j]
 
     QB = BK(Q)
+    LB = BK(L)
     ABS = B16(0x7FFF)
     QM1 = Q - 1
 
@@ -134,22 +147,41 @@ class RMSMaxRTL(Component):
       s.last @= (s.le + QB) >= s.n
       s.rsq.in_.val @= s.phase == MEAN
       s.rsq.out.rdy @= s.phase == RSQ
-      s.step @= (s.phase == NORM) & s.g.val & s.yout.free
-      s.g.rdy @= (s.phase == NORM) & s.yout.free
+      s.step @= (s.phase == NORM) & s.g.val & s.yout.ready
+      s.g.rdy @= (s.phase == NORM) & s.yout.ready & s.yout.last
       s.amax.val @= s.phase == AOUT
       s.word @= s.vbuf[s.lw]
+
+    if NC == 1:
+      for e in range(L):
+        s.wsel[e] //= s.wchunk[0][e]
+        s.gsel[e] //= s.gchunk[0][e]
+    else:
+      @update
+      def up_chunk():
+        for e in range(L):
+          s.wsel[e] @= s.wchunk[0][e]
+          s.gsel[e] @= s.gchunk[0][e]
+        for k in range(NC):
+          if s.yout.c == k:
+            for e in range(L):
+              s.wsel[e] @= s.wchunk[k][e]
+              s.gsel[e] @= s.gchunk[k][e]
 
     @update
     def up_lanes():
       for q in range(Q):
         if (s.le + q) < s.n:
           s.xm[q] @= s.x.msg[q]
-          s.nx[q] @= s.word[16 * q:16 * q + 16]
-          s.absy[q] @= s.nar[q].out & ABS
         else:
           s.xm[q] @= 0
-          s.nx[q] @= 0
-          s.absy[q] @= 0
+      for e in range(L):
+        if (s.ne + e) < s.n:
+          s.nx[e] @= s.wsel[e]
+          s.absy[e] @= s.nar[e].out & ABS
+        else:
+          s.nx[e] @= 0
+          s.absy[e] @= 0
 
     @update_ff
     def up_fsm():
@@ -198,15 +230,18 @@ class RMSMaxRTL(Component):
           if s.rsq.out.val:
             s.r <<= s.rsq.out.msg[0]
             s.amax_r <<= 0
+            s.ne <<= 0
             s.phase <<= NORM
         elif s.phase == NORM:
           if s.step:
-            s.amax_r <<= s.maxc[QL].out
-            if s.last:
-              s.phase <<= AOUT
-            else:
-              s.le <<= s.le + QB
-              s.lw <<= s.lw + 1
+            s.amax_r <<= s.maxc[LL].out
+            s.ne <<= s.ne + LB
+            if s.yout.last:
+              if s.last:
+                s.phase <<= AOUT
+              else:
+                s.le <<= s.le + QB
+                s.lw <<= s.lw + 1
         elif s.phase == AOUT:
           if s.amax.rdy:
             if s.tok + 1 == s.ntok:
@@ -219,7 +254,7 @@ class RMSMaxRTL(Component):
                 s.ps[q] <<= 0
               s.phase <<= LOAD
 
-    set_module_name(s, "RMSMaxRTL", Q=Q, d=DEPTH, w=DB)
+    set_module_name(s, "RMSMaxRTL", Q=Q, d=DEPTH, w=DB, L=L)
 
   def line_trace(s):
     return f"{'ILCMRNA'[int(s.phase)]}{s.yout.line_trace()}"

@@ -46,6 +46,7 @@ class TeLLMeConfig:
   uram_depth: int = 4096     # UltraRAM block depth
   ew_lanes: int = 0          # FP lanes of the element-wise unit (a Q beat in Q/ew_lanes cycles); 0: Q lanes
   deq_lanes: int = 0         # FP lanes of the dequantizer (a Q beat in Q/deq_lanes cycles); 0: Q lanes
+  rms_lanes: int = 0         # FP lanes of RMS-MAX's normalization (a Q beat in Q/rms_lanes cycles); 0: Q lanes
   wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer (2 x 2048 = one 4096-deep URAM)
   name: str = "custom"
 
@@ -93,6 +94,10 @@ class TeLLMeConfig:
       raise ConfigError(f"config field deq_lanes must be a non-negative integer (0: Q lanes), got {s.deq_lanes!r}")
     if s.Q % s.deq_L:
       raise ConfigError(f"config field deq_lanes={s.deq_lanes} must divide Q={s.Q}")
+    if not isinstance(s.rms_lanes, int) or isinstance(s.rms_lanes, bool) or s.rms_lanes < 0:
+      raise ConfigError(f"config field rms_lanes must be a non-negative integer (0: Q lanes), got {s.rms_lanes!r}")
+    if s.Q % s.rms_L:
+      raise ConfigError(f"config field rms_lanes={s.rms_lanes} must divide Q={s.Q}")
     if s.uram_depth & (s.uram_depth - 1):
       raise ConfigError(f"config field uram_depth={s.uram_depth} must be a power of two")
     if s.burst_len > 255:
@@ -113,6 +118,11 @@ class TeLLMeConfig:
   def deq_L(s):
     """The dequantizer's lanes: deq_lanes (0: Q), at most Q."""
     return min(s.deq_lanes or s.Q, s.Q)
+
+  @property
+  def rms_L(s):
+    """RMS-MAX's normalization lanes: rms_lanes (0: Q), at most Q."""
+    return min(s.rms_lanes or s.Q, s.Q)
 
   @property
   def n_entries(s):
@@ -211,8 +221,9 @@ class TeLLMeConfig:
 
 CONFIGS = {
   # The paper's TLMM engine: T=28 tables x Q=16 lanes, 24-bit accumulators, shapes of BitNet 0.73B; the
-  # element-wise unit on 2 FP lanes (8x less logic than 16, within the TTFT budget: README, Synthesis).
-  "paper": TeLLMeConfig(ew_lanes=2, name="paper"),
+  # element-wise unit on 2 FP lanes (8x less logic than 16) and RMS-MAX's normalization on 8, within the TTFT
+  # budget with room for the 2% the CL model may differ from the RTL (README, Synthesis).
+  "paper": TeLLMeConfig(ew_lanes=2, rms_lanes=8, name="paper"),
   # A small engine for fast tests and demos: same numerics, fewer tables and lanes.
   "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, port_bits=4, burst_len=4,
                         max_outstanding=4, ddr_latency=6, uram_bits=8, uram_depth=16, wbuf_half_beats=64, ddr_gbps=0.25,

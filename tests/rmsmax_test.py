@@ -8,7 +8,7 @@ from fl_models.RMSMaxFL import RMSMaxFL
 from rtl_models.RMSMaxRTL import RMSMaxRTL
 from tellme_pymtl import fused
 from tellme_pymtl import msgs as mg
-from tellme_pymtl.config import TeLLMeConfig, get_config
+from tellme_pymtl.config import ConfigError, TeLLMeConfig, get_config
 from tellme_pymtl.harness import TestHarness, run_harness
 
 from .conftest import LEVELS, need_level
@@ -55,8 +55,9 @@ def test_rmsnorm_accuracy():
 
 @st.composite
 def rms_job(draw):
-  cfg = TeLLMeConfig(T=2, Q=draw(st.sampled_from([1, 2, 4])), acc_bits=18, max_in_dim=60, max_out_dim=16,
-                     name="hyp")
+  Q = draw(st.sampled_from([1, 2, 4]))
+  cfg = TeLLMeConfig(T=2, Q=Q, acc_bits=18, max_in_dim=60, max_out_dim=16,
+                     rms_lanes=draw(st.sampled_from([0, 1, 2] if Q > 1 else [0, 1])), name="hyp")
   X, g = _xg(draw(st.integers(0, 10 ** 6)), draw(st.integers(1, 2)), draw(st.integers(1, 30)),
              draw(st.sampled_from([1e-3, 1.0, 100.0])))
   return cfg, X, g, draw(st.integers(0, 3)), draw(st.integers(0, 99))
@@ -75,3 +76,24 @@ def test_rmsmax_property(level, job, cmdline_opts):
 def test_rmsmax_cl_cycles_equal_rtl(job, cmdline_opts):
   cfg, X, g, d, seed = job
   assert run_rms("cl", cfg, X, g, cmdline_opts, d, seed) == run_rms("rtl", cfg, X, g, cmdline_opts, d, seed)
+
+
+@pytest.mark.parametrize("lanes", [4, 8, 16])
+def test_lanes_at_paper_width(lanes, cmdline_opts):
+  """Q = 16 normalized through 4, 8 or 16 lanes (cfg.rms_lanes): exact at CL and RTL (and Verilator at 8), CL
+  cycles = RTL cycles, and a longer vector's NORM takes Q / lanes cycles a beat more than its LOAD's one."""
+  cfg = get_config("paper", rms_lanes=lanes)
+  X, g = _xg(lanes, 1, 64)
+  levels = ("cl", "rtl") + (("verilog",) if lanes == 8 and cmdline_opts.get("test_verilog", "") != "" else ())
+  cyc = [run_rms(lv, cfg, X, g, cmdline_opts) for lv in levels]
+  assert len(set(cyc)) == 1
+  X2, g2 = _xg(lanes, 1, 192)
+  more = run_rms("cl", cfg, X2, g2) - cyc[0]
+  assert more == (192 - 64) // 16 * (1 + 16 // lanes)
+
+
+def test_rms_lanes_validated():
+  for bad in (3, 5, 6, -2, 2.0, True):
+    with pytest.raises(ConfigError, match="rms_lanes"):
+      get_config("paper", rms_lanes=bad)
+  assert get_config("paper").rms_L == 8 and get_config("paper", rms_lanes=0).rms_L == 16
