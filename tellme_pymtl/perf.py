@@ -4,7 +4,8 @@ Cycle counts of whole models from the units' CL models.
 The accelerator's forward (tellme_pymtl.llm) is a sequence of unit jobs (its trace; llm.step_jobs gives it
 for any shape without computing). CycleModel runs
 each distinct job shape once through the unit's CL model (cycle-equal to its RTL, by test) on the configured
-DDR model and caches the count (in memory and in a JSON file keyed by the configuration's digest), then adds
+DDR model and caches the count (in memory and in a JSON file keyed by the configuration's digest and a hash of
+the CL models' and the shared package's sources), then adds
 the jobs up, one after another: the units of a layer wait for each other in this model (no overlap between
 jobs), which over-counts slightly the fused chains that stream into each other.
 
@@ -24,6 +25,7 @@ The unit CL models are passed in (the CLI's registry), so this module never impo
 """
 import fcntl
 import hashlib
+import inspect
 import json
 import os
 
@@ -40,6 +42,20 @@ UNIT_OF = {"linear": "weights", "rms": "rms-max", "quant": "quantizer", "deq": "
            "kvw": "kv-writer", "prefill": "attention", "decode": "attention"}
 
 
+def _sources_digest(models):
+  """A hash of the code a measured count depends on: the CL models' modules (and everything else in their
+  folders) and the shared package, so a cached count never outlives a change to the models that made it."""
+  dirs = {os.path.dirname(os.path.abspath(inspect.getsourcefile(c))) for c in models.values()}
+  dirs.add(os.path.dirname(os.path.abspath(__file__)))
+  h = hashlib.sha1()
+  for d in sorted(dirs):
+    for name in sorted(os.listdir(d)):
+      if name.endswith(".py"):
+        with open(os.path.join(d, name), "rb") as f:
+          h.update(name.encode() + b"\0" + f.read())
+  return h.hexdigest()[:16]
+
+
 class CycleModel:
 
   def __init__(s, cfg, models, cache=None, progress=None, npe=8, fifo_depth=1024):
@@ -48,7 +64,8 @@ class CycleModel:
     each new simulation."""
     s.cfg, s.models, s.npe, s.fifo = cfg, models, npe, fifo_depth
     s.path, s.progress = cache, progress or (lambda text: None)
-    s.key = hashlib.sha1(f"{cfg.digest()} {cfg.clock_mhz} {cfg.ddr_gbps} {cfg.ddr_latency} {npe} v11".encode()).hexdigest()[:16]
+    key = f"{cfg.digest()} {cfg.clock_mhz} {cfg.ddr_gbps} {cfg.ddr_latency} {npe} {_sources_digest(models)}"
+    s.key = hashlib.sha1(key.encode()).hexdigest()[:16]
     s.memo = {}
     if cache and os.path.exists(cache):
       try:

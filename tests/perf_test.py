@@ -88,3 +88,21 @@ def test_long_weight_jobs_priced_from_the_calibration():
     sim = m._sim("WeightPath", msg, ("cmd", "act"), ("out",), msg["image"])
     assert not packing.fits_half(m.cfg, m._beats(out, inn))
     assert abs(m.linear(n, out, inn) - sim) / sim < 0.01
+
+
+def test_cache_key_follows_the_model_sources(tmp_path, monkeypatch):
+  """A cached count is keyed by the CL models' sources: editing a model's folder gives another key (a stale count
+  from an older model can not be read back)."""
+  import importlib.util
+  import sys
+  from tellme_pymtl.perf import _sources_digest
+  src = tmp_path / "UnitCL.py"
+  src.write_text("class UnitCL:\n  pass\n")
+  spec = importlib.util.spec_from_file_location("UnitCL", src)
+  mod = importlib.util.module_from_spec(spec)
+  monkeypatch.setitem(sys.modules, "UnitCL", mod)
+  spec.loader.exec_module(mod)
+  d1 = _sources_digest({"Unit": mod.UnitCL})
+  assert _sources_digest({"Unit": mod.UnitCL}) == d1
+  src.write_text("class UnitCL:\n  LATENCY = 2\n")
+  assert _sources_digest({"Unit": mod.UnitCL}) != d1
