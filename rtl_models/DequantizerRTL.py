@@ -9,10 +9,10 @@ Ports
 
 Per token: the scale is taken, c is divided out on FPDivRTL (26 cycles, correctly rounded), then each beat
 goes through L = cfg.deq_L lanes (cfg.deq_lanes) of int->fp32, multiply, fp32->fp16 as Q/L chunks of L
-consecutive elements, one a cycle: the first Q/L - 1 into a staging register (while the output register may
-still hold the beat before, which a chunked consumer such as the element-wise unit reads chunk by chunk), the
-last, with the staged ones, into the output beat register once it is free; the accumulator beat is taken with
-the last chunk. One beat per Q/L cycles (per cycle at L = Q), latency 1.
+consecutive elements, one a cycle, into a ChunkOutRegRTL (the first Q/L - 1 staged while the output register
+may still hold the beat before, which a chunked consumer such as the element-wise unit reads chunk by chunk;
+the last, with the staged ones, into the register once it is free); the accumulator beat is taken with the last
+chunk. One beat per Q/L cycles (per cycle at L = Q), latency 1.
 Golden: tellme_pymtl.fused.dequantize.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
