@@ -24,7 +24,7 @@ from .FPProgRTL import FPProgRTL
 
 def special_exps():
   """exp of +0, -inf, +inf and NaN (codes 0..3) from the exp program, as binary32 bit patterns; -0 and every
-  NaN give the same as +0 and the canonical NaN (tests/attention_test.py checks)."""
+  NaN give the same as +0 and the canonical NaN (tests/fp_prog_test.py checks)."""
   x = np.array([0.0, -np.inf, np.inf, np.nan], dtype=np.float32)
   return [int(v) for v in np.asarray(P.run(P.PROGRAMS["exp"], x), dtype=np.float32).view(np.uint32)]
 
