@@ -33,6 +33,49 @@ class Pipe:
       s.v = [bool(in_val)] + s.v[:-1]
 
 
+class FoldPipe:
+  """LaneCombineRTL's timing: stages of ops[k] cycles each (an item taken by a stage when it is empty or its
+  item leaves that cycle), then one product register."""
+
+  def __init__(s, ops):
+    s.ops = list(ops)
+    s.v = [False] * len(ops)
+    s.c = [0] * len(ops)
+    s.vm = False
+
+  def _moves(s, out_rdy):
+    """Per stage: (its item leaves, it takes one), and the product register's take, this cycle."""
+    take_m = (not s.vm) or out_rdy
+    take, mv = take_m, []
+    for k in reversed(range(len(s.ops))):
+      m = s.v[k] and s.c[k] == s.ops[k] and take
+      mv.append(m)
+      take = (not s.v[k]) or m
+    return mv[::-1], take, take_m
+
+  def out_val(s):
+    return s.vm
+
+  def in_rdy(s, out_rdy):
+    return s._moves(out_rdy)[1]
+
+  def tick(s, in_val, out_rdy):
+    mv, take0, take_m = s._moves(out_rdy)
+    into_m = mv[-1] if s.ops else (in_val and take_m)
+    for k in range(len(s.ops)):
+      first = (in_val and take0) if k == 0 else mv[k - 1]
+      if first:
+        s.v[k], s.c[k] = True, 1
+      elif s.v[k] and s.c[k] < s.ops[k]:
+        s.c[k] += 1
+      elif mv[k]:
+        s.v[k] = False
+    if into_m:
+      s.vm = True
+    elif out_rdy:
+      s.vm = False
+
+
 class DecodeAttentionCL(Component):
 
   def construct(s, cfg, fifo_depth=1024, max_hdim=128):

@@ -241,6 +241,13 @@ def combine_scale_program(lanes):
   return Program(f"combine{lanes}", b.ops, b.nr, b.nk, t, nin=lanes + 1)
 
 
+def combine_stages(lanes, fold):
+  """The combine program's lanes - 1 additions folded onto adders of `fold` consecutive additions each (the
+  last adder the rest): the additions per adder (rtl_models/LaneCombineRTL.py; its timing in the CL models)."""
+  n = lanes - 1
+  return [min(fold, n - k) for k in range(0, n, fold)]
+
+
 PROGRAMS = {"exp": exp_program(), "recip": recip_program(), "rsqrt": rsqrt_program(), "silu": silu_program()}
 EW_PROGRAM = elementwise_program()
 

@@ -125,3 +125,69 @@ def test_exp_pair_constants():
   for code, members in classes.items():
     got = P.run(P.PROGRAMS["exp"], np.array(members, dtype=np.uint32).view(np.float32)).view(np.uint32)
     assert list(got) == [E[code]] * len(members)
+
+
+# LaneCombineRTL: the attention units' lane combine and scale on folded adders ----------------------------------
+
+def run_combine(lanes, fold, rows, level, cmdline_opts, max_delay=0, seed=0):
+  """rows: per item the lanes' sums and the scale (binary32 bit patterns) -> LaneCombineRTL against the combine
+  program (tellme_pymtl.fp_prog.run), through the shared harness."""
+  from rtl_models.LaneCombineRTL import LaneCombineRTL
+  prog = P.combine_scale_program(lanes)
+  cols = np.array(rows, dtype=np.uint32).reshape(len(rows), lanes + 1).view(np.float32)
+  want = P.run(prog, *[cols[:, i] for i in range(lanes + 1)]).view(np.uint32)
+  B32 = mk_bits(32)
+  ins = [[B32(int(v)) for v in r] for r in rows]
+  outs = [[B32(int(w))] for w in want]
+  th = TestHarness(LaneCombineRTL(lanes, fold), {"in_": ins}, {"out": outs}, max_delay=max_delay, seed=seed)
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
+
+
+def combine_rows(rng, lanes, n):
+  vals = rng.standard_normal((n, lanes + 1)).astype(np.float32).view(np.uint32)
+  special = np.array(SPECIAL, dtype=np.uint32)
+  pick = rng.random((n, lanes + 1)) < 0.2
+  vals[pick] = special[rng.integers(0, len(special), pick.sum())]
+  return vals.tolist()
+
+
+@pytest.mark.parametrize("level", ["rtl", "verilog"])
+@pytest.mark.parametrize("lanes,fold", [(16, 5), (16, 1), (4, 2), (1, 3)])
+def test_lane_combine_rate_and_values(lanes, fold, level, cmdline_opts):
+  """Bit for bit the combine program; back to back, an item every min(fold, Q-1) cycles, each out Q cycles
+  after it went in."""
+  need_level(level, cmdline_opts)
+  n = 7
+  cycles = run_combine(lanes, fold, combine_rows(np.random.default_rng(lanes + fold), lanes, n), level,
+                       cmdline_opts)
+  rate = P.combine_stages(lanes, fold)[0] if lanes > 1 else 1
+  assert cycles == lanes + (n - 1) * rate + 2
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 8), st.integers(0, 3), st.integers(0, 99))
+def test_lane_combine_random_with_stalls(lanes, fold, n, delay, seed):
+  run_combine(lanes, fold, combine_rows(np.random.default_rng(seed), lanes, n), "rtl", None, delay, seed)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1,
+                                                      max_size=60))
+def test_lane_combine_cl_timing_equals_rtl(lanes, fold, pattern):
+  """The CL models' FoldPipe gives LaneCombineRTL's in_.rdy and out.val every cycle, whatever the input
+  valid and output ready are (the attention CL models time their lane combine with it)."""
+  from pymtl3 import DefaultPassGroup
+  from cl_models.DecodeAttentionCL import FoldPipe
+  from rtl_models.LaneCombineRTL import LaneCombineRTL
+  dut = LaneCombineRTL(lanes, fold)
+  dut.elaborate()
+  dut.apply(DefaultPassGroup())
+  dut.sim_reset()
+  pipe = FoldPipe(P.combine_stages(lanes, fold))
+  for in_val, out_rdy in pattern:
+    dut.in_.val @= in_val
+    dut.out.rdy @= out_rdy
+    dut.sim_eval_combinational()
+    assert (bool(dut.in_.rdy), bool(dut.out.val)) == (pipe.in_rdy(out_rdy), pipe.out_val())
+    pipe.tick(in_val, out_rdy)
+    dut.sim_tick()
