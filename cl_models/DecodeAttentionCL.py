@@ -1,8 +1,9 @@
 """
 DecodeAttentionCL: cycle-level decode attention with DecodeAttentionRTL's control, transcribed to Python:
-the same phases (QLOAD, P1, P2, FINR, FINO), request window, word assembly, one MAC beat per cycle, the
-pipelines (lane combine, exp, reciprocal) as shift registers that advance like FPProgRTL, and the score
-FIFO's read handshake. Values come from the golden tellme_pymtl.attention.decode, computed per head once
+the same phases (QLOAD, P1, P2, FINR, FINO), request window, word assembly, one MAC beat per cycle (a key's
+last beat waits while the lane combine cannot take its sums), the exp and reciprocal pipelines as shift
+registers that advance like FPProgRTL, the lane combine as LaneCombineRTL's folded stages (FoldPipe), and the
+score FIFO's read handshake. Values come from the golden tellme_pymtl.attention.decode, computed per head once
 its V vectors are in.
 """
 import numpy as np
@@ -44,7 +45,7 @@ class FoldPipe:
     s.vm = False
 
   def _moves(s, out_rdy):
-    """Per stage: (its item leaves, it takes one), and the product register's take, this cycle."""
+    """This cycle: which stages hand their item on, whether the first takes one, whether the product register does."""
     take_m = (not s.vm) or out_rdy
     take, mv = take_m, []
     for k in reversed(range(len(s.ops))):
@@ -84,7 +85,7 @@ class DecodeAttentionCL(Component):
     mg.attn_ports(s, cfg)
     s.Req = mk_mem_req()
     s.win = cfg.max_outstanding * cfg.burst_len
-    s.L_comb = len(P.combine_scale_program(cfg.Q))
+    s.comb_ops = P.combine_stages(cfg.Q, cfg.comb_fold)
     s.L_exp = len(P.PROGRAMS["exp"])
     s.L_rec = len(P.PROGRAMS["recip"])
     s.reset_state()
@@ -127,7 +128,7 @@ class DecodeAttentionCL(Component):
     s.raddr = s.kbase + s.kvh * s.stride
     s.rkeys = s.keys = s.sdone = s.ldone = s.mb = s.wi = 0
     s.rq_sent = False
-    s.comb, s.expp = Pipe(s.L_comb), Pipe(s.L_exp)
+    s.comb, s.expp = FoldPipe(s.comb_ops), Pipe(s.L_exp)
     s.kvecs, s.vvecs = [], []
 
   def step(s):
@@ -155,8 +156,8 @@ class DecodeAttentionCL(Component):
       p_val_old = s.p_val                  # every decision below uses the values before this clock edge
       req_fire = bool(s.mem_req.val and s.mem_req.rdy)
       resp_fire = bool(s.mem_resp.val and s.mem_resp.rdy)
-      mac = s.vval and (ph == P1 or s.p_val)
       last_mac = s.mb + 1 == s.nb
+      mac = s.vval and ((ph == P1 and (not last_mac or s.comb.in_rdy(True))) or (ph == P2 and s.p_val))
       # pipelines: their handshakes this cycle (as the RTL's combinational logic sees them)
       if ph == P1:
         comb_in = mac and last_mac

@@ -1,8 +1,9 @@
 """
 PrefillAttentionCL: cycle-level prefill attention with PrefillAttentionRTL's control, transcribed to Python:
 the same phases (QLOAD, KEYS, FINR, FINO), request window and K/V alternation, word assembly, the four (key,
-row) walkers (DOT, MAX, EXP, UPD) with DOT at most one key ahead of UPD, and the pipelines (lane combine, exp,
-reciprocal) as shift registers that advance like FPProgRTL. Values come from the golden
+row) walkers (DOT, MAX, EXP, UPD) with DOT at most one key ahead of UPD (a row's last DOT beat waiting while the
+lane combine cannot take its sums), the exp and reciprocal pipelines as shift registers that advance like
+FPProgRTL, and the lane combine as LaneCombineRTL's folded stages (FoldPipe). Values come from the golden
 tellme_pymtl.attention.prefill_rows, computed per pass and head once its keys are in.
 """
 import numpy as np
@@ -12,7 +13,7 @@ from tellme_pymtl import attention as A
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl import msgs as mg
 from tellme_pymtl.ddr import mk_mem_req
-from .DecodeAttentionCL import Pipe
+from .DecodeAttentionCL import FoldPipe, Pipe
 
 IDLE, QLOAD, KEYS, FINR, FINO = range(5)
 
@@ -42,7 +43,7 @@ class PrefillAttentionCL(Component):
     mg.attn_ports(s, cfg)
     s.Req = mk_mem_req()
     s.win = cfg.max_outstanding * cfg.burst_len
-    s.L_comb = len(P.combine_scale_program(cfg.Q))
+    s.comb_ops = P.combine_stages(cfg.Q, cfg.comb_fold)
     s.L_exp = len(P.PROGRAMS["exp"])
     s.L_rec = len(P.PROGRAMS["recip"])
     s.reset_state()
@@ -78,7 +79,7 @@ class PrefillAttentionCL(Component):
     s.db = s.ub = s.fs = s.fr = s.orr = s.ob = 0
     s.qbeats, s.words, s.kvecs, s.vvecs, s.outbeats = [], [], [], [], []
     s.dcnt = s.ucnt = s.ccnt = s.ecnt = None
-    s.comb, s.expp, s.recp = Pipe(s.L_comb), Pipe(s.L_exp), Pipe(s.L_rec)
+    s.comb, s.expp, s.recp = FoldPipe(s.comb_ops), Pipe(s.L_exp), Pipe(s.L_rec)
 
   def new_pass(s, i0):
     s.i0, s.nr = i0, min(s.npe, s.n - i0)
@@ -159,8 +160,8 @@ class PrefillAttentionCL(Component):
     # every decision uses the values before this clock edge
     req_fire = bool(s.mem_req.val and s.mem_req.rdy)
     resp_fire = bool(s.mem_resp.val and s.mem_resp.rdy)
-    mac = s.kval and s.dcnt.k <= s.ucnt.k + s.uin
     dlast = s.db + 1 == s.nb
+    mac = s.kval and s.dcnt.k <= s.ucnt.k + s.uin and (not dlast or s.comb.in_rdy(True))
     comb_out, exp_out = s.comb.out_val(), s.expp.out_val()
     upd = s.vval and s.ucnt.k != s.nkeys and (s.ecnt.k, s.ecnt.r) > (s.ucnt.k, s.ucnt.r)
     ulast = s.ub + 1 == s.nb

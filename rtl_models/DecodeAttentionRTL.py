@@ -11,7 +11,9 @@ Ports (tellme_pymtl.msgs.attn_ports)
 Per head (golden: tellme_pymtl.attention.decode):
   QLOAD  the query's beats into registers
   P1     K vectors stream in (requests run ahead within max_outstanding * burst_len words); per key, ceil(d/Q)
-         cycles of Q-lane multiply-accumulate, then the lane combine and scale (FP program pipeline) give s_j,
+         cycles of Q-lane multiply-accumulate, then the lane combine and scale (LaneCombineRTL: its Q - 1
+         additions on adders of cfg.comb_fold each, a score every comb_fold cycles at most; a key's last MAC
+         beat waits while it cannot take the sums) give s_j,
          written to the score FIFO; m' = max(m, s_j) at once, exp(m - m') and exp(s_j - m') in the exp
          pipeline, and l = l * a + p as they come out (the running max is never waiting on exp)
   P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += p * v, ceil(d/Q) cycles a key
@@ -30,6 +32,7 @@ from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
 from .ExpPairRTL import ExpPairRTL
 from .FPProgRTL import FPProgRTL
+from .LaneCombineRTL import LaneCombineRTL
 from .SyncRAMRTL import SyncRAMRTL
 from .vec_elems import wire_elems
 
@@ -125,7 +128,7 @@ class DecodeAttentionRTL(Component):
       s.out.msg[ln] //= s.nar[ln].out
 
     # pipelines: lane combine and scale; exp (a and p); reciprocal
-    s.comb = FPProgRTL(P.combine_scale_program(Q), 1)
+    s.comb = LaneCombineRTL(Q, cfg.comb_fold)
     for ln in range(Q):
       s.comb.in_.msg[ln] //= s.acc[ln].out             # the last beat's sums go straight in
     s.comb.in_.msg[Q] //= s.scale
@@ -201,8 +204,8 @@ class DecodeAttentionRTL(Component):
       s.mem_resp.rdy @= ((s.phase == P1) | (s.phase == P2)) & ~s.vval
       s.resp_fire @= s.mem_resp.val & s.mem_resp.rdy
       # MAC: a whole vector, and in pass 2 its p
-      s.mac @= s.vval & ((s.phase == P1) | ((s.phase == P2) & s.p_val))
       s.last_mac @= s.mb + 1 == s.nb
+      s.mac @= s.vval & (((s.phase == P1) & (~s.last_mac | s.comb.in_.rdy)) | ((s.phase == P2) & s.p_val))
       s.comb.in_.val @= s.mac & s.last_mac & (s.phase == P1)
       s.comb.out.rdy @= 1
       # exp: pass 1 takes the combine output (m - m', s - m'); pass 2 takes FIFO scores (s_j - m)

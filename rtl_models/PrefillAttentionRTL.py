@@ -14,8 +14,9 @@ Per pass (positions i0 .. i0+nr-1, nr <= npe) and head:
   KEYS   K_j, V_j for j = i0+nr-1 down to 0 stream in (requests run ahead within the outstanding window). Four
          stages, each with a RowKeyCounterRTL walking the same (key, row) pairs (row r sees key j only when
          j <= i0 + r; masked pairs are never computed and key j is dropped once its rows are done):
-         DOT  ceil(d/Q) cycles per row of Q-lane q.k multiply-accumulate; the last beat enters the lane-combine
-              and scale pipeline
+         DOT  ceil(d/Q) cycles per row of Q-lane q.k multiply-accumulate; the last beat enters the lane combine
+              and scale (LaneCombineRTL: Q - 1 additions on adders of cfg.comb_fold each, so a row's last beat
+              waits while it is busy: a row every max(ceil(d/Q), min(comb_fold, Q - 1)) cycles)
          MAX  as scores leave it: m' = max(m_r, s), m_r <- m', and m_r - m', s - m' into the exp pipeline
          EXP  as (a, p) leave it: l_r <- l_r * a + p; a and p kept per row
          UPD  once V_j is here, row by row as their (a, p) come out: o_r <- o_r * a + p * v, ceil(d/Q) cycles
@@ -38,6 +39,7 @@ from .FPMulRTL import FPMulRTL
 from .FPMulWideRTL import FPMulWideRTL
 from .ExpPairRTL import ExpPairRTL
 from .FPProgRTL import FPProgRTL
+from .LaneCombineRTL import LaneCombineRTL
 from .RowKeyCounterRTL import RowKeyCounterRTL
 from .vec_elems import wire_elems
 
@@ -148,7 +150,7 @@ class PrefillAttentionRTL(Component):
       s.dacc[ln].sub //= 0
 
     # MAX and EXP: lane combine and scale, running max, exp(m - m') and exp(s - m'), l * a + p
-    s.comb = FPProgRTL(P.combine_scale_program(Q), 1)
+    s.comb = LaneCombineRTL(Q, cfg.comb_fold)
     for ln in range(Q):
       s.comb.in_.msg[ln] //= s.dacc[ln].out
     s.comb.in_.msg[Q] //= s.scale
@@ -282,8 +284,9 @@ class PrefillAttentionRTL(Component):
       s.mem_resp.rdy @= (s.phase == KEYS) & ((s.rsel & ~s.vval) | (~s.rsel & ~s.kval))
       s.resp_fire @= s.mem_resp.val & s.mem_resp.rdy
       # DOT runs at most one key ahead of UPD
-      s.mac @= (s.phase == KEYS) & s.kval & (zext(s.dcnt.k, DB1) <= zext(s.ucnt.k, DB1) + zext(s.uin, DB1))
       s.dlast @= s.db + 1 == s.nb
+      s.mac @= (s.phase == KEYS) & s.kval & (zext(s.dcnt.k, DB1) <= zext(s.ucnt.k, DB1) + zext(s.uin, DB1)) & \
+        (~s.dlast | s.comb.in_.rdy)
       s.comb.in_.val @= s.mac & s.dlast
       # UPD takes a row as soon as its (a, p) are out of the exp pipeline: EXP's walker is past UPD's
       s.upd @= (s.phase == KEYS) & s.vval & (s.ucnt.k != s.nkeys) & \

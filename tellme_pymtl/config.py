@@ -47,6 +47,8 @@ class TeLLMeConfig:
   ew_lanes: int = 0          # FP lanes of the element-wise unit (a Q beat in Q/ew_lanes cycles); 0: Q lanes
   deq_lanes: int = 0         # FP lanes of the dequantizer (a Q beat in Q/deq_lanes cycles); 0: Q lanes
   rms_lanes: int = 0         # FP lanes of RMS-MAX's normalization (a Q beat in Q/rms_lanes cycles); 0: Q lanes
+  comb_fold: int = 1         # additions per adder of the attention units' lane combine (Q-1 additions on
+                             # ceil((Q-1)/comb_fold) adders; a score every comb_fold cycles at most)
   wbuf_half_beats: int = 2048  # weight beats per ping-pong half of the weight buffer (2 x 2048 = one 4096-deep URAM)
   name: str = "custom"
 
@@ -98,6 +100,8 @@ class TeLLMeConfig:
       raise ConfigError(f"config field rms_lanes must be a non-negative integer (0: Q lanes), got {s.rms_lanes!r}")
     if s.Q % s.rms_L:
       raise ConfigError(f"config field rms_lanes={s.rms_lanes} must divide Q={s.Q}")
+    if not isinstance(s.comb_fold, int) or isinstance(s.comb_fold, bool) or s.comb_fold < 1:
+      raise ConfigError(f"config field comb_fold must be a positive integer, got {s.comb_fold!r}")
     if s.uram_depth & (s.uram_depth - 1):
       raise ConfigError(f"config field uram_depth={s.uram_depth} must be a power of two")
     if s.burst_len > 255:
@@ -222,8 +226,9 @@ class TeLLMeConfig:
 CONFIGS = {
   # The paper's TLMM engine: T=28 tables x Q=16 lanes, 24-bit accumulators, shapes of BitNet 0.73B; the
   # element-wise unit on 2 FP lanes (8x less logic than 16) and RMS-MAX's normalization on 8, within the TTFT
-  # budget with room for the 2% the CL model may differ from the RTL (README, Synthesis).
-  "paper": TeLLMeConfig(ew_lanes=2, rms_lanes=8, name="paper"),
+  # budget with room for the 2% the CL model may differ from the RTL (README, Synthesis); the attention units'
+  # lane combine on 3 adders of 5 additions (a score every 5 cycles, never waited on: a 96-wide head is 6 beats).
+  "paper": TeLLMeConfig(ew_lanes=2, rms_lanes=8, comb_fold=5, name="paper"),
   # A small engine for fast tests and demos: same numerics, fewer tables and lanes.
   "small": TeLLMeConfig(T=2, Q=2, acc_bits=16, max_in_dim=240, max_out_dim=64, port_bits=4, burst_len=4,
                         max_outstanding=4, ddr_latency=6, uram_bits=8, uram_depth=16, wbuf_half_beats=64, ddr_gbps=0.25,

@@ -96,7 +96,7 @@ def run_prefill(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, npe
   dut = PREFILL[level](cfg, npe) if level == "fl" else PREFILL[level](cfg, npe, max_hdim)
   th = TestHarness(dut, {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
                    max_delay=max_delay, seed=seed, mems={"mem": DDRModel(cfg, m["image"])})
-  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts, max_cycles=2_000_000)
 
 
 def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo=64, max_hdim=96):
@@ -106,7 +106,7 @@ def run_decode(level, cfg, q, k, v, max_delay=0, seed=0, cmdline_opts=None, fifo
     dut = DecodeAttentionCL(cfg, fifo, max_hdim)
   th = TestHarness(dut, {"cmd": m["cmd"], "q": m["q"]}, {"out": m["out"]},
                    max_delay=max_delay, seed=seed, mems={"mem": DDRModel(cfg, m["image"])})
-  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
+  return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts, max_cycles=2_000_000)
 
 
 @pytest.mark.parametrize("cfgname,n,H,Hkv,d", [("small", 5, 2, 1, 8), ("paper", 9, 4, 2, 96)])
@@ -162,15 +162,21 @@ def test_prefill_cl_property(case):
   run_prefill("cl", ATTN_SMALL, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
 
 
+def fold_cfg():
+  """The small attention config at 2 or 4 lanes, the lane combine folded or not (cfg.comb_fold)."""
+  return st.builds(lambda Q, f: get_config("small", port_bits=64, Q=Q, comb_fold=f), st.sampled_from([2, 4]),
+                   st.sampled_from([1, 2, 3]))
+
+
 @settings(max_examples=3, deadline=None)
-@given(prefill_case(6))
-def test_prefill_cl_cycles_equal_rtl(case):
+@given(prefill_case(6), fold_cfg())
+def test_prefill_cl_cycles_equal_rtl(case, cfg):
   """RTL against the golden prefill, and CL cycles == RTL cycles."""
   n, H, Hkv, d, scale, seed, npe, delay = case
   H = min(H, 2 * Hkv)
   q, k, v = qkv(seed, n, H, Hkv, d, scale)
-  c_cl = run_prefill("cl", ATTN_SMALL, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
-  c_rtl = run_prefill("rtl", ATTN_SMALL, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
+  c_cl = run_prefill("cl", cfg, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
+  c_rtl = run_prefill("rtl", cfg, q, k, v, delay, seed % 97, None, npe=npe, max_hdim=24)
   assert c_cl == c_rtl
 
 
@@ -205,14 +211,35 @@ def test_decode_rtl_property(shape, delay):
 
 
 @settings(max_examples=4)
-@given(attn_shape(max_n=10), st.integers(0, 3))
-def test_decode_cl_cycles_equal_rtl(shape, delay):
+@given(attn_shape(max_n=10), st.integers(0, 3), fold_cfg())
+def test_decode_cl_cycles_equal_rtl(shape, delay, cfg):
   n, H, Hkv, d, scale, seed = shape
   d = min(d, 24)
   q, k, v = qkv(seed, n, H, Hkv, d, scale)
-  c_cl = run_decode("cl", ATTN_SMALL, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
-  c_rtl = run_decode("rtl", ATTN_SMALL, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
+  c_cl = run_decode("cl", cfg, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
+  c_rtl = run_decode("rtl", cfg, q[-1:], k, v, delay, seed % 97, None, max_hdim=24)
   assert c_cl == c_rtl
+
+
+@pytest.mark.parametrize("level", ["rtl", "verilog"])
+@pytest.mark.parametrize("fold,d", [(3, 4), (2, 8), (3, 12)])
+def test_folded_combine(fold, d, level, cmdline_opts):
+  """Q = 4 lanes, the lane combine's 3 additions folded onto adders of `fold` (cfg.comb_fold): a score every
+  `fold` cycles at most, so a head of ceil(d/Q) < fold beats can stall the MAC and one of more beats cannot.
+  Prefill and decode exact (the sinks check every beat), CL cycles = RTL cycles, and the cycles against the
+  unfolded combine's: equal when ceil(d/Q) >= fold; else never fewer, and more in prefill (a key's rows are
+  back to back there; decode here waits on the slow small-config DDR between keys anyway)."""
+  from .conftest import need_level
+  need_level(level, cmdline_opts)
+  cfg = get_config("small", port_bits=64, Q=4, comb_fold=fold)
+  flat = get_config("small", port_bits=64, Q=4)
+  q, k, v = qkv(d, 7, 2, 1, d, 3.0)
+  slower = -(-d // 4) < fold
+  for run, qq in ((run_prefill, q), (run_decode, q[-1:])):
+    c = run(level, cfg, qq, k, v, 0, 1, cmdline_opts, max_hdim=16)
+    assert c == run("cl", cfg, qq, k, v, 0, 1, None, max_hdim=16)
+    c1 = run("cl", flat, qq, k, v, 0, 1, None, max_hdim=16)
+    assert c >= c1 and (c > c1 if slower and run is run_prefill else c == c1 or slower), (run.__name__, c, c1)
 
 
 def test_decode_cl_equals_verilog_paper(cmdline_opts):
@@ -269,3 +296,11 @@ def test_kv_writer_cl_cycles_equal_rtl(npos, Hkv, d, pos, delay, seed):
   c_cl, img_cl, want = run_kvw("cl", ATTN_SMALL, x, pos, 8, None, delay, seed, 24)
   c_rtl, img_rtl, _ = run_kvw("rtl", ATTN_SMALL, x, pos, 8, None, delay, seed, 24)
   assert c_cl == c_rtl and img_cl == img_rtl == want
+
+
+def test_comb_fold_validated():
+  from tellme_pymtl.config import ConfigError
+  for bad in (0, -1, 2.5, True, "5"):
+    with pytest.raises(ConfigError, match="comb_fold"):
+      get_config("paper", comb_fold=bad)
+  assert get_config("paper").comb_fold == 5 and get_config("small").comb_fold == 1

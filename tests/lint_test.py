@@ -19,6 +19,17 @@ def test_tlmm_engine_lints_clean(cfg_name, cmdline_opts, tmp_path):
   assert lint(path, top) == []
 
 
+@pytest.mark.parametrize("cfg_name", ["paper", "small"])
+def test_attention_units_lint_clean(cfg_name, cmdline_opts, tmp_path):
+  """The attention units at the paper config (the lane combine folded onto 3 adders) and the small one."""
+  need_level("verilog", cmdline_opts)
+  from translate.tops import TOPS
+  cfg = get_config(cfg_name)
+  for name in ("DecodeAttention", "PrefillAttention"):
+    path, top = translate_verilog(TOPS[name](cfg), str(tmp_path))
+    assert lint(path, top) == [], name
+
+
 def test_waivers_have_reasons():
   """Every waiver in the list is preceded by a comment that gives its reason."""
   lines = open(WAIVERS).read().splitlines()

@@ -44,7 +44,7 @@ _SX = "synth_xilinx -family xcup -uram -flatten -top {top}"
 # do not cross the kept boundaries). "flat": only the FP program lanes kept (a lane's 49 stages flattened into
 # 16 copies took yosys over 20 minutes); about 21 minutes for the paper configuration on 2 cores.
 KEEP = {"fp": ("FPProgLaneRTL* FPAddRTL* FPMulRTL* FPMulWideRTL* FPConvRTL* FPMaxRTL* FPDivRTL* IntToFPRTL* "
-               "FPToIntRTL* FPRoundPackRTL*"),
+               "FPToIntRTL* FPRoundPackRTL* FoldAddStageRTL*"),
         "flat": "FPProgLaneRTL*"}
 
 
