@@ -114,7 +114,8 @@ def test_parse_stat():
 def test_tellme_synth_small(tmp_path, capsys):
   """A real synthesis at the small configuration: the TLMM engine's tables land in LUT-RAM (not flip-flops),
   its outputs are not optimized away (it has logic, registers and carry chains), the weight buffer's and
-  streamer's too; a second run is served from the cache with the same figures."""
+  streamer's too; a partial run does not stand in for the design; a second run is served from the cache with
+  the same figures."""
   from tellme_pymtl.cli import main
   args = ["synth", "--config", "small", "--only", "TLMMEngine,WeightBuffer,WeightStreamer", "--out",
           str(tmp_path), "--json"]
@@ -127,6 +128,8 @@ def test_tellme_synth_small(tmp_path, capsys):
   for u in rep["units"].values():
     assert u["LUT"] > 0 and u["FF"] > 0 and not u["cached"]
   assert rep["total"]["LUT"] == sum(u["LUT"] for u in rep["units"].values())
+  # three units are not the design: the whole design's report (what tellme perf reads) is not written
+  assert (tmp_path / "synth_only.json").exists() and not (tmp_path / "synth.json").exists()
   assert main(args) == 0
   again = json.loads(capsys.readouterr().out)
   assert all(u["cached"] for u in again["units"].values())

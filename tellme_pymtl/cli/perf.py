@@ -125,6 +125,8 @@ def perf_report(config="paper", quiet=False):
     from . import build_path
     with open(build_path("synth", get_config(config).name, "synth.json")) as fh:
       synth = json.load(fh)
+    if synth.get("digest") != get_config(config).digest():     # made for other hardware parameters
+      synth = None
   except (OSError, ValueError):
     pass
   out["bitnet-0.73b"]["targets"] = targets(out["bitnet-0.73b"], synth)

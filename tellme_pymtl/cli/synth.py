@@ -41,7 +41,10 @@ def run_synth(args):
     rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog, mode="flat" if args.flat else "fp")
   except ToolError as e:
     raise UsageError(str(e)) from None
-  with open(os.path.join(out, "synth_flat.json" if args.flat else "synth.json"), "w") as f:
+  # the whole design's report (tellme perf reads it) only when every unit is in it
+  whole = set(names) == set(UNITS)
+  fname = ("synth_flat" if args.flat else "synth") + ("" if whole else "_only")
+  with open(os.path.join(out, fname + ".json"), "w") as f:
     json.dump(rep, f, indent=1)
   if args.json:
     print(json.dumps(rep))
