@@ -43,7 +43,6 @@ class LaneCombineRTL(Component):
     for k in range(S):
       setattr(s, f"st{k}", stages[k])
     s.nst = S
-    s.last_val = Wire()
     for k in range(S):
       st = stages[k]
       if k == 0:
@@ -60,6 +59,7 @@ class LaneCombineRTL(Component):
           st.in_l[j] //= prev.out_l[j]
 
     if S:
+      s.last_val = Wire()
       s.mul.a //= stages[-1].out_t
       s.mul.b //= stages[-1].out_l[0]
       s.last_val //= stages[-1].out_val

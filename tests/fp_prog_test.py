@@ -153,7 +153,7 @@ def combine_rows(rng, lanes, n):
 
 @pytest.mark.parametrize("level", ["rtl", "verilog"])
 @pytest.mark.parametrize("lanes,fold", [(16, 5), (16, 1), (4, 2), (1, 3)])
-def test_lane_combine_rate_and_values(lanes, fold, level, cmdline_opts):
+def test_lane_combine_rate_and_values(lanes, fold, level, cmdline_opts, tmp_path):
   """Bit for bit the combine program; back to back, an item every min(fold, Q-1) cycles, each out Q cycles
   after it went in."""
   need_level(level, cmdline_opts)
@@ -162,6 +162,11 @@ def test_lane_combine_rate_and_values(lanes, fold, level, cmdline_opts):
                        cmdline_opts)
   rate = P.combine_stages(lanes, fold)[0] if lanes > 1 else 1
   assert cycles == lanes + (n - 1) * rate + 2
+  if level == "verilog":                             # and its Verilog lints clean at every shape
+    from rtl_models.LaneCombineRTL import LaneCombineRTL
+    from translate.verilog import lint, translate_verilog
+    path, top = translate_verilog(LaneCombineRTL(lanes, fold), str(tmp_path))
+    assert lint(path, top) == []
 
 
 @settings(max_examples=10, deadline=None)
