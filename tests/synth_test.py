@@ -136,6 +136,16 @@ def test_tellme_synth_small(tmp_path, capsys):
   assert again["total"] == rep["total"]
 
 
+def test_synth_report_file():
+  """Only a run of every unit (no --only, or all of them) writes the whole design's report."""
+  from tellme_pymtl.cli.synth import report_file
+  from translate.tops import UNITS
+  units = list(UNITS)
+  assert report_file(None, units) == "synth.json" and report_file(None, units, True) == "synth_flat.json"
+  assert report_file(units[::-1], units) == "synth.json"
+  assert report_file(units[:3], units) == "synth_only.json" and report_file(units[:1], units, True) == "synth_flat_only.json"
+
+
 def test_tellme_synth_unknown_unit(capsys):
   from tellme_pymtl.cli import main
   assert main(["synth", "--only", "TLMMFoo"]) == 2

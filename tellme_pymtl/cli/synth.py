@@ -29,6 +29,13 @@ def table(rep):
   return [r[0].ljust(w[0]) + "".join(x.rjust(w[i + 1] + 2) for i, x in enumerate(r[1:])) for r in rows]
 
 
+def report_file(names, units, flat=False):
+  """The report's file name: the whole design's (synth.json, which tellme perf reads; synth_flat.json with
+  --flat) only when every unit is in it (names None: all of them), else synth_only.json."""
+  whole = names is None or set(names) == set(units)
+  return ("synth_flat" if flat else "synth") + ("" if whole else "_only") + ".json"
+
+
 def run_synth(args):
   from translate.synth import synth_all
   from translate.tops import UNITS
@@ -41,10 +48,7 @@ def run_synth(args):
     rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog, mode="flat" if args.flat else "fp")
   except ToolError as e:
     raise UsageError(str(e)) from None
-  # the whole design's report (tellme perf reads it) only when every unit is in it
-  whole = set(names) == set(UNITS)
-  fname = ("synth_flat" if args.flat else "synth") + ("" if whole else "_only")
-  with open(os.path.join(out, fname + ".json"), "w") as f:
+  with open(os.path.join(out, report_file(names, list(UNITS), args.flat)), "w") as f:
     json.dump(rep, f, indent=1)
   if args.json:
     print(json.dumps(rep))
