@@ -221,8 +221,7 @@ def test_decode_cl_cycles_equal_rtl(shape, delay, cfg):
   assert c_cl == c_rtl
 
 
-@pytest.mark.parametrize("level", ["rtl", "verilog"])
-@pytest.mark.parametrize("fold,d", [(3, 4), (2, 8), (3, 12)])
+@pytest.mark.parametrize("fold,d,level", [(3, 4, "rtl"), (2, 8, "rtl"), (3, 12, "rtl"), (3, 4, "verilog")])
 def test_folded_combine(fold, d, level, cmdline_opts):
   """Q = 4 lanes, the lane combine's 3 additions folded onto adders of `fold` (cfg.comb_fold): a score every
   `fold` cycles at most, so a head of ceil(d/Q) < fold beats can stall the MAC and one of more beats cannot.
