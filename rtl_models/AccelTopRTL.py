@@ -7,6 +7,7 @@ tellme_pymtl.top).
   out    SendIfcRTL(Word)       words read back (the host-out stream engine)
 
 Structure:
+  attn (AttentionRTL): the decode and prefill attention units (dec, pre) on one datapath
   seq (TopSeqRTL) --cmd--> units;  --desc--> eng[e] (DmaAddrRTL), one per entry of tellme_pymtl.top.ENGINES
   eng[e] of a source: its bank's combinational read port -> the unit's input port (val = active)
   eng[e] of a sink:   the unit's output port -> its bank's write port (rdy = active)
@@ -22,13 +23,12 @@ from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, is_vec
 from tellme_pymtl.top import ADDR_BITS, HOST_BITS, ENGINES, NBANKS, SINKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
 from tellme_pymtl.verilog_names import set_module_name
 from .AsyncRAMRTL import AsyncRAMRTL
+from .AttentionRTL import AttentionRTL
 from .DDRMemRTL import DDRMemRTL
-from .DecodeAttentionRTL import DecodeAttentionRTL
 from .DequantizerRTL import DequantizerRTL
 from .DmaAddrRTL import DmaAddrRTL
 from .ElementwiseRTL import ElementwiseRTL
 from .KVWriterRTL import KVWriterRTL
-from .PrefillAttentionRTL import PrefillAttentionRTL
 from .QuantizerRTL import QuantizerRTL
 from .RMSMaxRTL import RMSMaxRTL
 from .TopInstrInRTL import TopInstrInRTL
@@ -69,23 +69,22 @@ class AccelTopRTL(Component):
     s.deq = DequantizerRTL(cfg)
     s.ew = ElementwiseRTL(cfg)
     s.kvw = KVWriterRTL(cfg, max_hdim)
-    s.dec = DecodeAttentionRTL(cfg, fifo_depth, max_hdim)
-    s.pre = PrefillAttentionRTL(cfg, npe, max_hdim)
+    s.attn = AttentionRTL(cfg, npe, fifo_depth, max_hdim)   # the units dec and pre, on one datapath
     s.ddr = DDRMemRTL(cfg, ddr_depth)
     s.banks = [AsyncRAMRTL(W, bank_depth) for _ in range(NBANKS)]
     s.eng = [DmaAddrRTL(2) for _ in range(NE)]
     s.seq = TopSeqRTL(cfg)
-    units = [getattr(s, u) for u in UNITS]
 
     # commands: each unit's command fields from the sequencer's command bits
     s.inq = TopInstrInRTL(cfg)
     s.instr //= s.inq.in_
     s.inq.out //= s.seq.instr
-    for u, (unit, Type) in enumerate(zip(units, cmd_types(cfg))):
-      unit.cmd.val //= s.seq.cmd_val[u]
-      s.seq.cmd_rdy[u] //= unit.cmd.rdy
+    for u, (unit, Type) in enumerate(zip(UNITS, cmd_types(cfg))):
+      cmd = s.unit_port(unit, "cmd")
+      cmd.val //= s.seq.cmd_val[u]
+      s.seq.cmd_rdy[u] //= cmd.rdy
       for name, (lo, hi) in field_slices(Type).items():
-        connect(getattr(unit.cmd.msg, name), s.seq.cmd_bits[lo:hi])
+        connect(getattr(cmd.msg, name), s.seq.cmd_bits[lo:hi])
     # descriptors
     for e in range(NE):
       s.eng[e].desc.val //= s.seq.desc_val[e]
@@ -105,7 +104,7 @@ class AccelTopRTL(Component):
     s.kdata = [Wire(isa.Word) for _ in range(NE - NS)]  # a sink's word (from its port)
     s.ready = [Wire() for _ in range(NE)]              # the port's rdy (source) or val (sink)
     for e, (u, p) in enumerate(ENGINES):
-      ifc = s.out if u == "host" else getattr(getattr(s, u), p)
+      ifc = s.out if u == "host" else s.unit_port(u, p)
       w, n = _msg_bits(ifc)
       if e < NS:
         ifc.val //= s.eng[e].active
@@ -171,28 +170,28 @@ class AccelTopRTL(Component):
     s.ddr.hw //= s.seq.ddr_hw
     s.kvw.mem_wreq //= s.ddr.wreq
     for u in DDR_USERS:
-      connect(getattr(s, u).mem_req.rdy, s.ddr.req.rdy)
-      connect(getattr(s, u).mem_resp.msg, s.ddr.resp.msg)
+      connect(s.unit_port(u, "mem_req").rdy, s.ddr.req.rdy)
+      connect(s.unit_port(u, "mem_resp").msg, s.ddr.resp.msg)
     iw, idec, ipre = (UNITS.index(u) for u in DDR_USERS)
 
     @update
     def up_ddr():
-      s.ddr.req.val @= s.wp.mem_req.val | s.dec.mem_req.val | s.pre.mem_req.val
+      s.ddr.req.val @= s.wp.mem_req.val | s.attn.dec_mem_req.val | s.attn.pre_mem_req.val
       if s.wp.mem_req.val:
         s.ddr.req.msg @= s.wp.mem_req.msg
-      elif s.dec.mem_req.val:
-        s.ddr.req.msg @= s.dec.mem_req.msg
+      elif s.attn.dec_mem_req.val:
+        s.ddr.req.msg @= s.attn.dec_mem_req.msg
       else:
-        s.ddr.req.msg @= s.pre.mem_req.msg
+        s.ddr.req.msg @= s.attn.pre_mem_req.msg
       s.wp.mem_resp.val @= s.ddr.resp.val & (s.owner == 0)
-      s.dec.mem_resp.val @= s.ddr.resp.val & (s.owner == 1)
-      s.pre.mem_resp.val @= s.ddr.resp.val & (s.owner == 2)
+      s.attn.dec_mem_resp.val @= s.ddr.resp.val & (s.owner == 1)
+      s.attn.pre_mem_resp.val @= s.ddr.resp.val & (s.owner == 2)
       if s.owner == 0:
         s.ddr.resp.rdy @= s.wp.mem_resp.rdy
       elif s.owner == 1:
-        s.ddr.resp.rdy @= s.dec.mem_resp.rdy
+        s.ddr.resp.rdy @= s.attn.dec_mem_resp.rdy
       else:
-        s.ddr.resp.rdy @= s.pre.mem_resp.rdy
+        s.ddr.resp.rdy @= s.attn.pre_mem_resp.rdy
 
     @update_ff
     def up_owner():
@@ -210,6 +209,12 @@ class AccelTopRTL(Component):
     s.set_metadata(VerilogVerilatorImportPass.c_flags, CXX_FAST)
     set_module_name(s, "AccelTopRTL", k=cfg.digest(), b=bank_depth, d=ddr_depth, n=npe, f=fifo_depth, h=max_hdim)
 
+  def unit_port(s, u, p):
+    """Unit u's port p (the attention units' are AttentionRTL's dec_* and pre_*)."""
+    if u in ("dec", "pre"):
+      return getattr(s.attn, f"{u}_{p}")
+    return getattr(getattr(s, u), p)
+
   def line_trace(s):
-    busy = "".join(u[0] if not int(getattr(s, u).cmd.rdy) else "." for u in UNITS)
+    busy = "".join(u[0] if not int(s.unit_port(u, "cmd").rdy) else "." for u in UNITS)
     return f"{s.seq.line_trace()}{busy}"

@@ -430,14 +430,15 @@ def wpath_job_msgs(cfg, W, X, lead=()):
   return {"image": image, "cmd": [wpath_cmd(cfg, W.shape[1], W.shape[0], X.shape[0], bases[-1])], "act": m["act"], "out": m["out"], "nbeats": nbeats}
 
 
-def attn_ports(s, cfg):
-  """Both attention units: a command, query beats in, K/V reads from the KV cache in DDR, output beats."""
+def attn_ports(s, cfg, prefix=""):
+  """Both attention units: a command, query beats in, K/V reads from the KV cache in DDR, output beats
+  (named prefix + cmd, q, mem_req, mem_resp, out)."""
   from .ddr import mk_mem_req
-  s.cmd = RecvIfcRTL(mk_attn_cmd(cfg.dim_bits))
-  s.q = VecRecvIfcRTL(mk_bits(16), cfg.Q)
-  s.mem_req = SendIfcRTL(mk_mem_req())
-  s.mem_resp = RecvIfcRTL(mk_bits(cfg.word_bits))
-  s.out = VecSendIfcRTL(mk_bits(16), cfg.Q)
+  setattr(s, prefix + "cmd", RecvIfcRTL(mk_attn_cmd(cfg.dim_bits)))
+  setattr(s, prefix + "q", VecRecvIfcRTL(mk_bits(16), cfg.Q))
+  setattr(s, prefix + "mem_req", SendIfcRTL(mk_mem_req()))
+  setattr(s, prefix + "mem_resp", RecvIfcRTL(mk_bits(cfg.word_bits)))
+  setattr(s, prefix + "out", VecSendIfcRTL(mk_bits(16), cfg.Q))
 
 
 def head_beats(cfg, x16):
@@ -462,23 +463,23 @@ def order_beats(cfg, x16, order):
   return [b for (i, h) in order for b in f16_beats(cfg, x16[i, h])]
 
 
-def prefill_job_msgs(cfg, q, k, v, max_ctx, npe):
-  """Prefill job: K and V [n, Hkv, d] in the KV cache (a DDR image), q [n, H, d]; q and the output stream in
-  tellme_pymtl.attention.prefill_order."""
+def prefill_job_msgs(cfg, q, k, v, max_ctx, npe, image=None):
+  """Prefill job: K and V [n, Hkv, d] in the KV cache (a DDR image: image with the cache appended), q [n, H, d];
+  q and the output stream in tellme_pymtl.attention.prefill_order."""
   from . import attention as A
   n, H, d = q.shape
   A.check_shapes(q, k, v)
-  image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx)
+  image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx, image)
   order = A.prefill_order(n, H, npe)
   cmd = attn_cmd(cfg, n, H, k.shape[1], d, max_ctx, kbase, vbase)
   return {"image": image, "cmd": [cmd], "q": order_beats(cfg, q, order),
           "out": order_beats(cfg, A.prefill(q, k, v, cfg.Q), order)}
 
 
-def decode_job_msgs(cfg, q, k, v, max_ctx, fifo_depth):
-  """Decode job: K and V [n_k, Hkv, d] laid into a DDR image (the KV cache); q [1, H, d]."""
+def decode_job_msgs(cfg, q, k, v, max_ctx, fifo_depth, image=None):
+  """Decode job: K and V [n_k, Hkv, d] laid into a DDR image (the KV cache, appended to image); q [1, H, d]."""
   from . import attention as A
-  image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx)
+  image, kbase, vbase = A.kv_image(cfg, k, v, max_ctx, image)
   H, d = q.shape[1], q.shape[2]
   cmd = attn_cmd(cfg, k.shape[0], H, k.shape[1], d, max_ctx, kbase, vbase)
   return {"image": image, "cmd": [cmd], "q": head_beats(cfg, q),

@@ -4,6 +4,7 @@ and the composed ones (TLMM-FUSE, weight path, the whole accelerator top with it
 design: the decode score FIFO 1024 deep, N_pe = 8 prefill rows, head vectors up to 128 elements (BitNet 2B4T).
 """
 from rtl_models.AccelTopRTL import AccelTopRTL
+from rtl_models.AttentionRTL import AttentionRTL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from rtl_models.DequantizerRTL import DequantizerRTL
 from rtl_models.ElementwiseRTL import ElementwiseRTL
@@ -32,10 +33,13 @@ TOPS = {
   "KVWriter": lambda cfg: KVWriterRTL(cfg, MAX_HDIM),
   "DecodeAttention": lambda cfg: DecodeAttentionRTL(cfg, FIFO_DEPTH, MAX_HDIM),
   "PrefillAttention": lambda cfg: PrefillAttentionRTL(cfg, NPE, MAX_HDIM),
+  "Attention": lambda cfg: AttentionRTL(cfg, NPE, FIFO_DEPTH, MAX_HDIM),
   "TLMMFuse": lambda cfg: TLMMFuseRTL(cfg),
   "WeightPath": lambda cfg: WeightPathRTL(cfg),
   "AccelTop": lambda cfg: AccelTopRTL(cfg, BANK_DEPTH, DDR_DEPTH, NPE, FIFO_DEPTH, MAX_HDIM),
 }
-# the units that make up the accelerator (the compositions reuse them): the whole-design totals add these
+# the units that make up the accelerator (the compositions reuse them): the whole-design totals add these. The
+# accelerator's two attention units share one datapath (Attention); DecodeAttention and PrefillAttention, each
+# with a datapath of its own, are the units as tested alone
 UNITS = ("TLMMEngine", "Quantizer", "Dequantizer", "RMSMax", "Elementwise", "WeightStreamer", "WeightBuffer",
-         "KVWriter", "DecodeAttention", "PrefillAttention")
+         "KVWriter", "Attention")

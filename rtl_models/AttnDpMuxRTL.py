@@ -1,0 +1,82 @@
+"""
+AttnDpMuxRTL: two attention controllers on one AttnDatapathRTL. The operands come from the prefill controller's
+fields (p_*) or, when sel (decode is busy), from the decode controller's (d_*); the results go to both (each
+controller acts on them only while it is busy). Fields: rtl_models.attn_dp; prefill's omitted operands are 0.
+
+  p_*   the prefill controller's fields (less OMITS["prefill"]), datapath side
+  d_*   the decode controller's fields (less OMITS["decode"]), datapath side
+  dp_*  to the datapath, controller side
+  sel   InPort   1: decode drives the datapath
+"""
+from pymtl3 import Component, InPort, update
+
+from tellme_pymtl.verilog_names import set_module_name
+from .attn_dp import OMITS, RES, dp_ports
+
+
+class AttnDpMuxRTL(Component):
+
+  def construct(s, Q):
+    s.sel = InPort()
+    dp_ports(s, Q, "dp", prefix="p_", omit=OMITS["prefill"])
+    dp_ports(s, Q, "dp", prefix="d_", omit=OMITS["decode"])
+    dp_ports(s, Q, "ctrl", prefix="dp_")
+
+    for name, _, lanes in RES:
+      src = getattr(s, "dp_" + name)
+      for side in ("p_", "d_"):
+        if hasattr(s, side + name):
+          dst = getattr(s, side + name)
+          if lanes:
+            for ln in range(Q):
+              dst[ln] //= src[ln]
+          else:
+            dst //= src
+
+    @update
+    def up_mux():
+      if s.sel:
+        for ln in range(Q):
+          s.dp_dot_a[ln] @= s.d_dot_a[ln]
+          s.dp_dot_b[ln] @= s.d_dot_b[ln]
+          s.dp_dot_s[ln] @= s.d_dot_s[ln]
+          s.dp_upd_o[ln] @= s.d_upd_o[ln]
+          s.dp_upd_v[ln] @= s.d_upd_v[ln]
+        s.dp_scale @= s.d_scale
+        s.dp_comb_val @= s.d_comb_val
+        s.dp_mx_a @= s.d_mx_a
+        s.dp_exp_fifo @= s.d_exp_fifo
+        s.dp_exp_s @= s.d_exp_s
+        s.dp_exp_val @= s.d_exp_val
+        s.dp_exp_rdy @= s.d_exp_rdy
+        s.dp_lm_a @= s.d_lm_a
+        s.dp_upd_a @= s.d_upd_a
+        s.dp_upd_p @= s.d_upd_p
+        s.dp_recp_val @= s.d_recp_val
+        s.dp_recp_in @= s.d_recp_in
+        s.dp_recp_rdy @= s.d_recp_rdy
+      else:
+        for ln in range(Q):
+          s.dp_dot_a[ln] @= s.p_dot_a[ln]
+          s.dp_dot_b[ln] @= s.p_dot_b[ln]
+          s.dp_dot_s[ln] @= s.p_dot_s[ln]
+          s.dp_upd_o[ln] @= s.p_upd_o[ln]
+          s.dp_upd_v[ln] @= s.p_upd_v[ln]
+        s.dp_scale @= s.p_scale
+        s.dp_comb_val @= s.p_comb_val
+        s.dp_mx_a @= s.p_mx_a
+        s.dp_exp_fifo @= 0
+        s.dp_exp_s @= 0
+        s.dp_exp_val @= s.p_exp_val
+        s.dp_exp_rdy @= s.p_exp_rdy
+        s.dp_lm_a @= s.p_lm_a
+        s.dp_upd_a @= s.p_upd_a
+        s.dp_upd_p @= s.p_upd_p
+        s.dp_recp_val @= s.p_recp_val
+        s.dp_recp_in @= s.p_recp_in
+        s.dp_recp_rdy @= s.p_recp_rdy
+
+    set_module_name(s, "AttnDpMuxRTL", Q=Q)
+
+  def line_trace(s):
+    return "D" if s.sel else "P"
