@@ -20,8 +20,9 @@ Per head (golden: tellme_pymtl.attention.decode):
          beat waits while it cannot take the sums) give s_j,
          written to the score FIFO; m' = max(m, s_j) at once, exp(m - m') and exp(s_j - m') in the exp
          pipeline, and l = l * a + p as they come out (the running max is never waiting on exp)
-  P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += p * v, ceil(d/Q) cycles a key
-  FIN    r = recip(l) in its pipeline; out = fp16(o * r) on the lane multipliers, ceil(d/Q) beats
+  P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += p * v (the UPD lanes'
+         o * 1.0 + p * v), ceil(d/Q) cycles a key
+  FIN    r = recip(l) in its pipeline; out = fp16(o * r) on the UPD lanes' o multipliers, ceil(d/Q) beats
 The kv head of head h is h * Hkv // H, kept incrementally. Contexts beyond the FIFO depth are the host's
 error (tellme_pymtl.attention.decode raises AttentionError).
 """
