@@ -4,15 +4,15 @@ sequencer issues a command per cycle and the host waits for each attention job),
 (PrefillAttnCtrlRTL, DecodeAttnCtrlRTL) share one AttnDatapathRTL through AttnDpMuxRTL: decode drives it while
 busy, prefill otherwise. A controller takes no command while the other is busy (hold), and while both are idle
 only one of them can take one in a cycle (turn, alternating each cycle: a command waits a cycle at most), so
-the sharing never mixes two jobs, even with commands on both sides at once. Each controller's cycles are those of its unit alone (PrefillAttentionRTL, DecodeAttentionRTL,
-whose CL models time them).
+the sharing never mixes two jobs, even with commands on both sides at once. Each controller's cycles are those
+of its unit alone (PrefillAttentionRTL, DecodeAttentionRTL, whose CL models time them).
 
   pre_cmd, pre_q, pre_mem_req, pre_mem_resp, pre_out   the prefill unit's ports (tellme_pymtl.msgs.attn_ports)
   dec_cmd, dec_q, dec_mem_req, dec_mem_resp, dec_out   the decode unit's ports
 """
 from pymtl3 import Component, Wire, update, update_ff
 
-from tellme_pymtl.msgs import attn_ports
+from tellme_pymtl.msgs import attn_ports, connect_attn_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .AttnDatapathRTL import AttnDatapathRTL
 from .AttnDpMuxRTL import AttnDpMuxRTL
@@ -31,16 +31,8 @@ class AttentionRTL(Component):
     s.dec = DecodeAttnCtrlRTL(cfg, fifo_depth, max_hdim)
     s.mux = AttnDpMuxRTL(Q)
     s.dp = AttnDatapathRTL(cfg)
-    s.pre_cmd //= s.pre.cmd
-    s.pre_q //= s.pre.q
-    s.pre_mem_req //= s.pre.mem_req
-    s.pre_mem_resp //= s.pre.mem_resp
-    s.pre_out //= s.pre.out
-    s.dec_cmd //= s.dec.cmd
-    s.dec_q //= s.dec.q
-    s.dec_mem_req //= s.dec.mem_req
-    s.dec_mem_resp //= s.dec.mem_resp
-    s.dec_out //= s.dec.out
+    connect_attn_ports(s, s.pre, prefix="pre_")
+    connect_attn_ports(s, s.dec, prefix="dec_")
     s.turn = Wire()                                  # 0: prefill may take a command, 1: decode
 
     @update_ff

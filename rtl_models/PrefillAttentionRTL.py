@@ -7,7 +7,7 @@ Ports (tellme_pymtl.msgs.attn_ports): cmd, q, mem_req, mem_resp, out, as Prefill
 """
 from pymtl3 import Component
 
-from tellme_pymtl.msgs import attn_ports
+from tellme_pymtl.msgs import attn_ports, connect_attn_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .AttnDatapathRTL import AttnDatapathRTL
 from .PrefillAttnCtrlRTL import PrefillAttnCtrlRTL
@@ -20,11 +20,7 @@ class PrefillAttentionRTL(Component):
     attn_ports(s, cfg)
     s.ctrl = PrefillAttnCtrlRTL(cfg, npe, max_hdim)
     s.dp = AttnDatapathRTL(cfg)
-    s.cmd //= s.ctrl.cmd
-    s.q //= s.ctrl.q
-    s.mem_req //= s.ctrl.mem_req
-    s.mem_resp //= s.ctrl.mem_resp
-    s.out //= s.ctrl.out
+    connect_attn_ports(s, s.ctrl)
     s.ctrl.hold //= 0
     connect_dp(s.ctrl, s.dp, cfg.Q, omit=OMITS["prefill"])
     s.dp.dp_exp_fifo //= 0

@@ -441,6 +441,16 @@ def attn_ports(s, cfg, prefix=""):
   setattr(s, prefix + "out", VecSendIfcRTL(mk_bits(16), cfg.Q))
 
 
+ATTN_PORTS = ("cmd", "q", "mem_req", "mem_resp", "out")
+
+
+def connect_attn_ports(s, child, prefix=""):
+  """Connect s's attention ports named prefix + ATTN_PORTS (attn_ports) to the same ports of child."""
+  from pymtl3 import connect
+  for p in ATTN_PORTS:
+    connect(getattr(s, prefix + p), getattr(child, p))
+
+
 def head_beats(cfg, x16):
   """[n, heads, d] float16 -> beats, position-major then head, ceil(d/Q) beats per head vector."""
   x16 = np.asarray(x16, dtype=np.float16)
