@@ -4,13 +4,20 @@ FPMulRTL: IEEE 754 multiplication, round to nearest even, combinational.
   a, b (1+E+M)  ->  out = a * b
 
 Full IEEE: subnormal operands and results, signed zeros, ±inf, 0 * inf and NaN operands give the canonical
-quiet NaN. The (M+1) x (M+1) significand product goes to FPRoundPackRTL, which normalizes it (subnormal
-operands leave leading zeros), shifts it into the subnormal range when needed and rounds.
+quiet NaN.
+
+Narrow datapath (area: the 2M+2-bit product is never shifted). A subnormal operand is normalized before the
+multiplier (its significand shifted left by its leading-zero count, the count taken off the exponent); only one
+operand can need it, since the product of two subnormals is below half the smallest subnormal (checked in
+construct) and rounds to zero. The product of two normalized significands lies in [2^2M, 2^(2M+2)): its top
+M+2 bits (significand and guard, picked by the product's top bit) and the OR of the rest (sticky) are all the
+rounding needs. A result below the normal range shifts those M+2 bits right into the subnormal position (bits
+lost into the sticky bit); rounding half to even, and the rounding carry into the exponent field (largest
+subnormal to smallest normal, largest finite to infinity), as FPRoundPackRTL does.
 """
 from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
-from .FPRoundPackRTL import FPRoundPackRTL
 
 
 class FPMulRTL(Component):
@@ -20,35 +27,56 @@ class FPMulRTL(Component):
     SB = W - 1                  # the sign bit (a named constant: its index then has the right width)
     EMAX = (1 << E) - 1
     BIAS = (1 << (E - 1)) - 1
-    PW = 2 * M + 2
-    EW = E + 3
-    BW = mk_bits(W)
+    assert BIAS > M + 2, "two subnormals' product must round to zero"
+    SG = M + 1                  # significand bits (hidden bit included)
+    PW = 2 * SG                 # the product
+    RW = M + 2                  # significand + guard
+    EW = E + 3                  # signed biased exponent of the result, before any shift
+    LW = SG.bit_length()
+    BW, BE, BS, BR, BL = mk_bits(W), mk_bits(EW), mk_bits(SG), mk_bits(RW), mk_bits(LW)
+    ET = EW - 1
 
     s.a = InPort(BW)
     s.b = InPort(BW)
     s.out = OutPort(BW)
 
-    s.ma = Wire(mk_bits(PW))
-    s.mb = Wire(mk_bits(PW))
-    s.ea = Wire(mk_bits(EW))
-    s.eb = Wire(mk_bits(EW))
-    s.a_nan = Wire()
-    s.b_nan = Wire()
-    s.a_inf = Wire()
-    s.b_inf = Wire()
-    s.a_zero = Wire()
-    s.b_zero = Wire()
-    s.rp = FPRoundPackRTL(E, M, PW, EW)
+    s.a_sub = Wire()            # a is subnormal (nonzero, exponent field 0)
+    s.n = Wire(BS)              # the operand normalized here (a when subnormal, else b)
+    s.o = Wire(BS)              # the other one
+    s.lz = Wire(BL)
+    s.nn = Wire(BS)
+    s.ea = Wire(BE)             # effective biased exponents (subnormals: 1)
+    s.eb = Wire(BE)
+    s.p = Wire(mk_bits(PW))
+    s.top = Wire()
+    s.r = Wire(BR)              # the product's M+2 leading bits
+    s.pst = Wire()              # the OR of the bits below them
+    s.e = Wire(BE)              # biased exponent of r's leading bit
+    s.rs = Wire(BE)             # 1 - e: the right shift into the subnormal range when e < 1
+    s.d = Wire(BR)              # r in its final position
+    s.dst = Wire()              # the OR of the bits the right shift lost
+    s.efield = Wire(mk_bits(E))
+    s.rnd = Wire()
+    s.mag = Wire(mk_bits(E + M))
+    s.zero = Wire()             # a zero result (a zero operand, or two subnormals)
+    s.ovf = Wire()
 
     CNAN = BW((EMAX << M) | (1 << (M - 1)))
     INF = BW(EMAX << M)
     ZMAG = mk_bits(W - 1)(0)
-    BIAS_M1 = mk_bits(EW)(BIAS - 1)
+    EBIAS = BE(BIAS)
+    EMAXE = BE(EMAX)
+    RWE = BE(RW)
+    ONE_R = BR(1)
+    ONE_E = BE(1)
+    HID = BS(1 << M)
+    EM = E + M
 
     @update
     def up_unpack():
-      s.ma @= zext(concat(s.a[M:W - 1] != 0, s.a[0:M]), PW)
-      s.mb @= zext(concat(s.b[M:W - 1] != 0, s.b[0:M]), PW)
+      s.a_sub @= (s.a[M:W - 1] == 0) & (s.a[0:M] != 0)
+      s.zero @= (s.a[0:W - 1] == 0) | (s.b[0:W - 1] == 0) | \
+                (s.a_sub & (s.b[M:W - 1] == 0))
       if s.a[M:W - 1] == 0:
         s.ea @= 1
       else:
@@ -57,28 +85,69 @@ class FPMulRTL(Component):
         s.eb @= 1
       else:
         s.eb @= zext(s.b[M:W - 1], EW)
-      s.a_nan @= (s.a[M:W - 1] == EMAX) & (s.a[0:M] != 0)
-      s.b_nan @= (s.b[M:W - 1] == EMAX) & (s.b[0:M] != 0)
-      s.a_inf @= (s.a[M:W - 1] == EMAX) & (s.a[0:M] == 0)
-      s.b_inf @= (s.b[M:W - 1] == EMAX) & (s.b[0:M] == 0)
-      s.a_zero @= s.a[0:W - 1] == 0
-      s.b_zero @= s.b[0:W - 1] == 0
+      if s.a_sub:
+        s.n @= zext(s.a[0:M], SG)
+        s.o @= concat(s.b[M:W - 1] != 0, s.b[0:M])
+      else:
+        s.n @= concat(s.b[M:W - 1] != 0, s.b[0:M])
+        s.o @= HID | zext(s.a[0:M], SG)
+
+    @update
+    def up_lzc():
+      s.lz @= 0
+      for i in range(SG):
+        if s.n[i]:
+          s.lz @= SG - 1 - i
 
     @update
     def up_product():
-      s.rp.sign @= s.a[SB] ^ s.b[SB]
-      s.rp.exp @= s.ea + s.eb - BIAS_M1
-      s.rp.sig @= s.ma * s.mb
-      s.rp.sticky @= 0
+      s.nn @= s.n << zext(s.lz, SG)
+      s.p @= zext(s.nn, PW) * zext(s.o, PW)
+      s.top @= s.p[PW - 1]
+      if s.top:
+        s.r @= s.p[PW - RW:PW]
+        s.pst @= s.p[0:PW - RW] != 0
+      else:
+        s.r @= s.p[PW - RW - 1:PW - 1]
+        s.pst @= s.p[0:PW - RW - 1] != 0
+      s.e @= s.ea + s.eb - zext(s.lz, EW) - EBIAS + zext(s.top, EW)
+      s.rs @= ONE_E - s.e
+
+    @update
+    def up_denorm():
+      s.ovf @= ~s.e[ET] & (s.e >= EMAXE)
+      if s.e[ET] | (s.e == 0):
+        if s.rs >= RWE:
+          s.d @= 0
+          s.dst @= 1                      # r is nonzero (its leading bit is set)
+        else:
+          s.d @= s.r >> zext(s.rs[0:LW], RW)
+          s.dst @= (s.r & ((ONE_R << zext(s.rs[0:LW], RW)) - ONE_R)) != 0
+      else:
+        s.d @= s.r
+        s.dst @= 0
+
+    @update
+    def up_round():
+      # d's leading bit is set exactly when the result is normal (r's is; a right shift clears it)
+      if s.d[RW - 1]:
+        s.efield @= s.e[0:E]
+      else:
+        s.efield @= 0
+      s.rnd @= s.d[0] & (s.pst | s.dst | s.d[1])
+      s.mag @= concat(s.efield, s.d[1:RW - 1]) + zext(s.rnd, EM)
 
     @update
     def up_out():
-      if s.a_nan | s.b_nan | (s.a_inf & s.b_zero) | (s.b_inf & s.a_zero):
+      if (s.a[M:W - 1] == EMAX) & (s.a[0:M] != 0) | (s.b[M:W - 1] == EMAX) & (s.b[0:M] != 0) | \
+         (s.a[M:W - 1] == EMAX) & (s.b[0:W - 1] == 0) | (s.b[M:W - 1] == EMAX) & (s.a[0:W - 1] == 0):
         s.out @= CNAN
-      elif s.a_inf | s.b_inf:
+      elif (s.a[M:W - 1] == EMAX) | (s.b[M:W - 1] == EMAX) | (~s.zero & s.ovf):
         s.out @= INF | concat(s.a[SB] ^ s.b[SB], ZMAG)
+      elif s.zero:
+        s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
       else:
-        s.out @= s.rp.out
+        s.out @= concat(s.a[SB] ^ s.b[SB], s.mag)
 
     set_module_name(s, "FPMulRTL", E=E, M=M)
 
