@@ -46,6 +46,7 @@ class FPAddRTL(Component):
     CNAN = BW(((1 << E) - 1) << M | (1 << (M - 1)))
     ONE = BX(1)
     XW_E = mk_bits(E)(XW) if XW < (1 << E) else None
+    DW = min(E, XW.bit_length())    # the shift's bits that matter below XW
     G3 = mk_bits(3)(0)
 
     @update
@@ -81,7 +82,7 @@ class FPAddRTL(Component):
         if s.d >= XW_E:
           s.Ys @= zext(s.Y != 0, XW)
         else:
-          s.Ys @= (s.Y >> zext(s.d, XW)) | zext((s.Y & ((ONE << zext(s.d, XW)) - 1)) != 0, XW)
+          s.Ys @= (s.Y >> zext(s.d[0:DW], XW)) | zext((s.Y & ((ONE << zext(s.d[0:DW], XW)) - 1)) != 0, XW)
 
     @update
     def up_sum():
