@@ -3,12 +3,19 @@ FPConvRTL: conversion between IEEE 754 formats (binary16 <-> binary32), round to
 
   in_ (1+Ei+Mi) -> out (1+Eo+Mo)
 
-Widening is exact (binary16 subnormals become binary32 normals); narrowing rounds, makes subnormals and
-overflows to ±inf. Infinities keep their sign, NaN becomes the canonical quiet NaN of the output format.
+Widening is exact (binary16 subnormals become binary32 normals, normalized by FPRoundPackRTL); narrowing rounds,
+makes subnormals and overflows to ±inf. Infinities keep their sign, NaN becomes the canonical quiet NaN of the
+output format.
+
+Narrowing needs no normalizing shift: a normal input's significand keeps its leading bit, so its top Mo+2 bits
+(significand and guard) and the OR of the rest go to FPRoundNormRTL, which rounds them and shifts them right
+into the output's subnormal range when needed; a subnormal input (or zero) is far below half the output's
+smallest subnormal (checked in construct) and gives ±0.
 """
 from pymtl3 import Component, InPort, OutPort, concat, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
+from .FPRoundNormRTL import FPRoundNormRTL
 from .FPRoundPackRTL import FPRoundPackRTL
 
 
@@ -24,30 +31,56 @@ class FPConvRTL(Component):
 
     s.in_ = InPort(mk_bits(Wi))
     s.out = OutPort(BO)
-    # the smallest exponent given is BIASO - BIASI + 1: below 1 only when narrowing
-    s.rp = FPRoundPackRTL(Eo, Mo, Mi + 1, EW, underflow=BIASO < BIASI)
 
     CNAN = BO((EMAXO << Mo) | (1 << (Mo - 1)))
     INF = mk_bits(Wo - 1)(EMAXO << Mo)
+    ZMAG = mk_bits(Wo - 1)(0)
     OFS = mk_bits(EW)((BIASO - BIASI) % (1 << EW))
-    OFS1 = mk_bits(EW)((BIASO - BIASI + 1) % (1 << EW))   # a subnormal input's exponent (1) rebiased
 
-    @update
-    def up_conv():
-      s.rp.sign @= s.in_[SB]
-      if s.in_[Mi:Wi - 1] == 0:
-        s.rp.exp @= OFS1
-      else:
-        s.rp.exp @= zext(s.in_[Mi:Wi - 1], EW) + OFS
-      s.rp.sig @= concat(s.in_[Mi:Wi - 1] != 0, s.in_[0:Mi])
-      s.rp.sticky @= 0
-      if s.in_[Mi:Wi - 1] == EMAXI:
-        if s.in_[0:Mi] != 0:
-          s.out @= CNAN
-        else:
+    if BIASO < BIASI:
+      # narrowing: a subnormal input is below 2^(1-BIASI), under half the smallest output subnormal
+      assert BIASI - 1 > BIASO + Mo + 1 and Mi >= Mo + 2
+      RW = Mo + 2
+      HID1 = mk_bits(1)(1)
+      s.rn = FPRoundNormRTL(Eo, Mo, EW)
+
+      @update
+      def up_narrow():
+        s.rn.e @= zext(s.in_[Mi:Wi - 1], EW) + OFS
+        s.rn.r @= concat(HID1, s.in_[Mi - RW + 1:Mi])
+        s.rn.sticky @= s.in_[0:Mi - RW + 1] != 0
+        if s.in_[Mi:Wi - 1] == EMAXI:
+          if s.in_[0:Mi] != 0:
+            s.out @= CNAN
+          else:
+            s.out @= concat(s.in_[SB], INF)
+        elif s.in_[Mi:Wi - 1] == 0:
+          s.out @= concat(s.in_[SB], ZMAG)
+        elif s.rn.ovf:
           s.out @= concat(s.in_[SB], INF)
-      else:
-        s.out @= s.rp.out
+        else:
+          s.out @= concat(s.in_[SB], s.rn.mag)
+    else:
+      # widening: the smallest exponent given is BIASO - BIASI + 1 >= 1
+      s.rp = FPRoundPackRTL(Eo, Mo, Mi + 1, EW, underflow=False)
+      OFS1 = mk_bits(EW)((BIASO - BIASI + 1) % (1 << EW))   # a subnormal input's exponent (1) rebiased
+
+      @update
+      def up_conv():
+        s.rp.sign @= s.in_[SB]
+        if s.in_[Mi:Wi - 1] == 0:
+          s.rp.exp @= OFS1
+        else:
+          s.rp.exp @= zext(s.in_[Mi:Wi - 1], EW) + OFS
+        s.rp.sig @= concat(s.in_[Mi:Wi - 1] != 0, s.in_[0:Mi])
+        s.rp.sticky @= 0
+        if s.in_[Mi:Wi - 1] == EMAXI:
+          if s.in_[0:Mi] != 0:
+            s.out @= CNAN
+          else:
+            s.out @= concat(s.in_[SB], INF)
+        else:
+          s.out @= s.rp.out
 
     set_module_name(s, "FPConvRTL", Ei=Ei, Mi=Mi, Eo=Eo, Mo=Mo)
 

@@ -11,13 +11,13 @@ multiplier (its significand shifted left by its leading-zero count, the count ta
 operand can need it, since the product of two subnormals is below half the smallest subnormal (checked in
 construct) and rounds to zero. The product of two normalized significands lies in [2^2M, 2^(2M+2)): its top
 M+2 bits (significand and guard, picked by the product's top bit) and the OR of the rest (sticky) are all the
-rounding needs. A result below the normal range shifts those M+2 bits right into the subnormal position (bits
-lost into the sticky bit); rounding half to even, and the rounding carry into the exponent field (largest
-subnormal to smallest normal, largest finite to infinity), as FPRoundPackRTL does.
+rounding needs. FPRoundNormRTL rounds them (half to even), shifting them right into the subnormal range when the
+result is below the normal range.
 """
 from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
+from .FPRoundNormRTL import FPRoundNormRTL
 
 
 class FPMulRTL(Component):
@@ -34,7 +34,6 @@ class FPMulRTL(Component):
     EW = E + 3                  # signed biased exponent of the result, before any shift
     LW = SG.bit_length()
     BW, BE, BS, BR, BL = mk_bits(W), mk_bits(EW), mk_bits(SG), mk_bits(RW), mk_bits(LW)
-    ET = EW - 1
 
     s.a = InPort(BW)
     s.b = InPort(BW)
@@ -52,25 +51,14 @@ class FPMulRTL(Component):
     s.r = Wire(BR)              # the product's M+2 leading bits
     s.pst = Wire()              # the OR of the bits below them
     s.e = Wire(BE)              # biased exponent of r's leading bit
-    s.rs = Wire(BE)             # 1 - e: the right shift into the subnormal range when e < 1
-    s.d = Wire(BR)              # r in its final position
-    s.dst = Wire()              # the OR of the bits the right shift lost
-    s.efield = Wire(mk_bits(E))
-    s.rnd = Wire()
-    s.mag = Wire(mk_bits(E + M))
+    s.rn = FPRoundNormRTL(E, M, EW)
     s.zero = Wire()             # a zero result (a zero operand, or two subnormals)
-    s.ovf = Wire()
 
     CNAN = BW((EMAX << M) | (1 << (M - 1)))
     INF = BW(EMAX << M)
     ZMAG = mk_bits(W - 1)(0)
     EBIAS = BE(BIAS)
-    EMAXE = BE(EMAX)
-    RWE = BE(RW)
-    ONE_R = BR(1)
-    ONE_E = BE(1)
     HID = BS(1 << M)
-    EM = E + M
 
     @update
     def up_unpack():
@@ -111,43 +99,21 @@ class FPMulRTL(Component):
         s.r @= s.p[PW - RW - 1:PW - 1]
         s.pst @= s.p[0:PW - RW - 1] != 0
       s.e @= s.ea + s.eb - zext(s.lz, EW) - EBIAS + zext(s.top, EW)
-      s.rs @= ONE_E - s.e
-
-    @update
-    def up_denorm():
-      s.ovf @= ~s.e[ET] & (s.e >= EMAXE)
-      if s.e[ET] | (s.e == 0):
-        if s.rs >= RWE:
-          s.d @= 0
-          s.dst @= 1                      # r is nonzero (its leading bit is set)
-        else:
-          s.d @= s.r >> zext(s.rs[0:LW], RW)
-          s.dst @= (s.r & ((ONE_R << zext(s.rs[0:LW], RW)) - ONE_R)) != 0
-      else:
-        s.d @= s.r
-        s.dst @= 0
-
-    @update
-    def up_round():
-      # d's leading bit is set exactly when the result is normal (r's is; a right shift clears it)
-      if s.d[RW - 1]:
-        s.efield @= s.e[0:E]
-      else:
-        s.efield @= 0
-      s.rnd @= s.d[0] & (s.pst | s.dst | s.d[1])
-      s.mag @= concat(s.efield, s.d[1:RW - 1]) + zext(s.rnd, EM)
+      s.rn.e @= s.e
+      s.rn.r @= s.r
+      s.rn.sticky @= s.pst
 
     @update
     def up_out():
       if (s.a[M:W - 1] == EMAX) & (s.a[0:M] != 0) | (s.b[M:W - 1] == EMAX) & (s.b[0:M] != 0) | \
          (s.a[M:W - 1] == EMAX) & (s.b[0:W - 1] == 0) | (s.b[M:W - 1] == EMAX) & (s.a[0:W - 1] == 0):
         s.out @= CNAN
-      elif (s.a[M:W - 1] == EMAX) | (s.b[M:W - 1] == EMAX) | (~s.zero & s.ovf):
+      elif (s.a[M:W - 1] == EMAX) | (s.b[M:W - 1] == EMAX) | (~s.zero & s.rn.ovf):
         s.out @= INF | concat(s.a[SB] ^ s.b[SB], ZMAG)
       elif s.zero:
         s.out @= concat(s.a[SB] ^ s.b[SB], ZMAG)
       else:
-        s.out @= concat(s.a[SB] ^ s.b[SB], s.mag)
+        s.out @= concat(s.a[SB] ^ s.b[SB], s.rn.mag)
 
     set_module_name(s, "FPMulRTL", E=E, M=M)
 

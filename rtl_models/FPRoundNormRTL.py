@@ -1,0 +1,77 @@
+"""
+FPRoundNormRTL: round a normalized significand to an IEEE 754 magnitude, round to nearest even (combinational).
+
+  e      (EW)    two's complement biased exponent of r's leading bit
+  r      (M+2)   the significand with its leading bit set (hidden bit, M fraction bits, guard bit)
+  sticky         OR of any nonzero bits below r
+  mag    (E+M)   the rounded exponent field and fraction: normal, subnormal (e < 1: r shifted right by 1 - e,
+                 the bits lost into the sticky bit), or the infinity pattern when the rounding carries into it
+  ovf            e >= 2^E - 1: the result overflows whatever the rounding (the caller gives ±inf)
+
+The short rounding path of the operations whose result needs no normalizing left shift: a multiplication of
+normalized significands (FPMulRTL) and a narrowing conversion (FPConvRTL). FPRoundPackRTL is the general one.
+The rounding carry into the exponent field turns the largest subnormal into the smallest normal and the largest
+finite into infinity.
+"""
+from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
+
+from tellme_pymtl.verilog_names import set_module_name
+
+
+class FPRoundNormRTL(Component):
+
+  def construct(s, E, M, EW):
+    RW = M + 2
+    ET = EW - 1
+    SHW = RW.bit_length()          # the right shift's bits (shifts of RW and more are handled apart)
+    EMAX = (1 << E) - 1
+    assert EW > E + 1
+    BE, BR = mk_bits(EW), mk_bits(RW)
+
+    s.e = InPort(BE)
+    s.r = InPort(BR)
+    s.sticky = InPort()
+    s.mag = OutPort(mk_bits(E + M))
+    s.ovf = OutPort()
+
+    s.rs = Wire(BE)                # 1 - e: the right shift into the subnormal range when e < 1
+    s.d = Wire(BR)                 # r in its final position
+    s.dst = Wire()                 # the OR of the bits the right shift lost
+    s.efield = Wire(mk_bits(E))
+    s.rnd = Wire()
+
+    EMAXE = BE(EMAX)
+    RWE = BE(RW)
+    ONE_R = BR(1)
+    ONE_E = BE(1)
+    EM = E + M
+
+    @update
+    def up_denorm():
+      s.ovf @= ~s.e[ET] & (s.e >= EMAXE)
+      s.rs @= ONE_E - s.e
+      if s.e[ET] | (s.e == 0):
+        if s.rs >= RWE:
+          s.d @= 0
+          s.dst @= s.r != 0
+        else:
+          s.d @= s.r >> zext(s.rs[0:SHW], RW)
+          s.dst @= (s.r & ((ONE_R << zext(s.rs[0:SHW], RW)) - ONE_R)) != 0
+      else:
+        s.d @= s.r
+        s.dst @= 0
+
+    @update
+    def up_round():
+      # d's leading bit is set exactly when the result is normal (r's is; a right shift clears it)
+      if s.d[RW - 1]:
+        s.efield @= s.e[0:E]
+      else:
+        s.efield @= 0
+      s.rnd @= s.d[0] & (s.sticky | s.dst | s.d[1])
+      s.mag @= concat(s.efield, s.d[1:RW - 1]) + zext(s.rnd, EM)
+
+    set_module_name(s, "FPRoundNormRTL", E=E, M=M, e=EW)
+
+  def line_trace(s):
+    return f"{s.mag}"
