@@ -7,7 +7,9 @@ Full IEEE: subnormal operands and results, signed zeros, ±inf, 0 * inf and NaN 
 quiet NaN.
 
 Narrow datapath (area: the 2M+2-bit product is never shifted). A subnormal operand is normalized before the
-multiplier (its significand shifted left by its leading-zero count, the count taken off the exponent); only one
+multiplier (its significand shifted left by its leading-zero count, the count taken off the exponent; the shift
+is a product with 2^lz, so it goes to the DSP blocks, which the design has to spare, instead of a LUT barrel
+shifter: ~150 LUTs less per binary32 multiplier for two more DSP48E2); only one
 operand can need it, since the product of two subnormals is below half the smallest subnormal (checked in
 construct) and rounds to zero. The product of two normalized significands lies in [2^2M, 2^(2M+2)): its top
 M+2 bits (significand and guard, picked by the product's top bit) and the OR of the rest (sticky) are all the
@@ -44,6 +46,7 @@ class FPMulRTL(Component):
     s.o = Wire(BS)              # the other one
     s.lz = Wire(BL)
     s.nn = Wire(BS)
+    s.sh = Wire(BS)
     s.ea = Wire(BE)             # effective biased exponents (subnormals: 1)
     s.eb = Wire(BE)
     s.p = Wire(mk_bits(PW))
@@ -59,6 +62,7 @@ class FPMulRTL(Component):
     ZMAG = mk_bits(W - 1)(0)
     EBIAS = BE(BIAS)
     HID = BS(1 << M)
+    ONE_S = BS(1)
 
     @update
     def up_unpack():
@@ -89,7 +93,8 @@ class FPMulRTL(Component):
 
     @update
     def up_product():
-      s.nn @= s.n << zext(s.lz, SG)
+      s.sh @= ONE_S << zext(s.lz, SG)
+      s.nn @= s.n * s.sh           # n << lz on the DSPs: the shift as a product with 2^lz
       s.p @= zext(s.nn, PW) * zext(s.o, PW)
       s.top @= s.p[PW - 1]
       if s.top:
