@@ -7,7 +7,9 @@ tellme_pymtl.top).
   out    SendIfcRTL(Word)       words read back (the host-out stream engine)
 
 Structure:
-  attn (AttentionRTL): the decode and prefill attention units (dec, pre) on one datapath
+  attn (AttentionRTL): the decode and prefill attention units (dec, pre) on one datapath, whose DOT lanes also
+         run RMS-MAX's sum of squares and whose FIN path the dequantizer's lanes (rms and deq are RMSMaxCtrlRTL
+         and DequantizerCtrlRTL: the units without lanes of their own; the units never run at once)
   seq (TopSeqRTL) --cmd--> units;  --desc--> eng[e] (DmaAddrRTL), one per entry of tellme_pymtl.top.ENGINES
   eng[e] of a source: its bank's combinational read port -> the unit's input port (val = active)
   eng[e] of a sink:   the unit's output port -> its bank's write port (rdy = active)
@@ -25,12 +27,12 @@ from tellme_pymtl.verilog_names import set_module_name
 from .AsyncRAMRTL import AsyncRAMRTL
 from .AttentionRTL import AttentionRTL
 from .DDRMemRTL import DDRMemRTL
-from .DequantizerRTL import DequantizerRTL
+from .DequantizerCtrlRTL import DequantizerCtrlRTL
 from .DmaAddrRTL import DmaAddrRTL
 from .ElementwiseRTL import ElementwiseRTL
 from .KVWriterRTL import KVWriterRTL
 from .QuantizerRTL import QuantizerRTL
-from .RMSMaxRTL import RMSMaxRTL
+from .RMSMaxCtrlRTL import RMSMaxCtrlRTL
 from .TopInstrInRTL import TopInstrInRTL
 from .TopSeqRTL import TopSeqRTL
 from .WeightPathRTL import WeightPathRTL
@@ -63,17 +65,31 @@ class AccelTopRTL(Component):
     s.instr = RecvIfcRTL(mk_bits(HOST_BITS))
     s.out = SendIfcRTL(isa.Word)
 
-    s.rms = RMSMaxRTL(cfg)
+    s.rms = RMSMaxCtrlRTL(cfg)
     s.quant = QuantizerRTL(cfg)
     s.wp = WeightPathRTL(cfg)
-    s.deq = DequantizerRTL(cfg)
+    s.deq = DequantizerCtrlRTL(cfg)
     s.ew = ElementwiseRTL(cfg)
     s.kvw = KVWriterRTL(cfg, max_hdim)
-    s.attn = AttentionRTL(cfg, npe, fifo_depth, max_hdim)   # the units dec and pre, on one datapath
+    s.attn = AttentionRTL(cfg, npe, fifo_depth, max_hdim, aux=True)   # dec and pre on one datapath; rms, deq on its lanes
     s.ddr = DDRMemRTL(cfg, ddr_depth)
     s.banks = [AsyncRAMRTL(W, bank_depth) for _ in range(NBANKS)]
     s.eng = [DmaAddrRTL(2) for _ in range(NE)]
     s.seq = TopSeqRTL(cfg)
+    for q in range(cfg.Q):
+      s.attn.rms_dot_a[q] //= s.rms.dot_a[q]
+      s.attn.rms_dot_s[q] //= s.rms.dot_s[q]
+      s.rms.dot_out[q] //= s.attn.rms_dot_out[q]
+      if q < cfg.deq_L:
+        s.attn.deq_o[q] //= s.deq.mul_a[q]
+        s.deq.mul_y[q] //= s.attn.deq_fin[q]
+      else:
+        s.attn.deq_o[q] //= 0
+    s.attn.deq_a //= s.deq.mul_b
+    s.attn.rms_busy //= s.rms.busy
+    s.attn.deq_busy //= s.deq.busy
+    s.rms.hold //= s.attn.busy
+    s.deq.hold //= s.attn.busy
 
     # commands: each unit's command fields from the sequencer's command bits
     s.inq = TopInstrInRTL(cfg)

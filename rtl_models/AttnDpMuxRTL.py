@@ -7,8 +7,13 @@ controller acts on them only while it is busy). Fields: rtl_models.attn_dp; pref
   d_*   the decode controller's fields (less OMITS["decode"]), datapath side
   dp_*  to the datapath, controller side
   sel   InPort   1: decode drives the datapath
+  x_sel, x_dot_a[Q], x_dot_s[Q], x_dot_out[Q]   another user of the DOT lanes (RMS-MAX's sum of squares in the
+        accelerator top): while x_sel, dot_a = dot_b = x_dot_a and dot_s = x_dot_s
+  y_sel, y_upd_o[Q], y_upd_a, y_fin[Q]   another user of the FIN path fp16(upd_o * upd_a) (the dequantizer's
+        fp16(fp32(acc) * c)): while y_sel, upd_o = y_upd_o and upd_a = y_upd_a
+  (AttentionRTL ties x_sel and y_sel to 0 unless it has those users)
 """
-from pymtl3 import Component, InPort, update
+from pymtl3 import Component, InPort, OutPort, mk_bits, update
 
 from tellme_pymtl.verilog_names import set_module_name
 from .attn_dp import OMITS, RES, dp_ports
@@ -21,6 +26,17 @@ class AttnDpMuxRTL(Component):
     dp_ports(s, Q, "dp", prefix="p_", omit=OMITS["prefill"])
     dp_ports(s, Q, "dp", prefix="d_", omit=OMITS["decode"])
     dp_ports(s, Q, "ctrl", prefix="dp_")
+    s.x_sel = InPort()
+    s.x_dot_a = [InPort(mk_bits(16)) for _ in range(Q)]
+    s.x_dot_s = [InPort(mk_bits(32)) for _ in range(Q)]
+    s.x_dot_out = [OutPort(mk_bits(32)) for _ in range(Q)]
+    s.y_sel = InPort()
+    s.y_upd_o = [InPort(mk_bits(32)) for _ in range(Q)]
+    s.y_upd_a = InPort(mk_bits(32))
+    s.y_fin = [OutPort(mk_bits(16)) for _ in range(Q)]
+    for ln in range(Q):
+      s.x_dot_out[ln] //= s.dp_dot_out[ln]
+      s.y_fin[ln] //= s.dp_fin[ln]
 
     for name, _, lanes in RES:
       src = getattr(s, "dp_" + name)
@@ -34,13 +50,40 @@ class AttnDpMuxRTL(Component):
             dst //= src
 
     @update
-    def up_mux():
-      if s.sel:
-        for ln in range(Q):
+    def up_dot():
+      for ln in range(Q):
+        if s.x_sel:
+          s.dp_dot_a[ln] @= s.x_dot_a[ln]
+          s.dp_dot_b[ln] @= s.x_dot_a[ln]
+          s.dp_dot_s[ln] @= s.x_dot_s[ln]
+        elif s.sel:
           s.dp_dot_a[ln] @= s.d_dot_a[ln]
           s.dp_dot_b[ln] @= s.d_dot_b[ln]
           s.dp_dot_s[ln] @= s.d_dot_s[ln]
+        else:
+          s.dp_dot_a[ln] @= s.p_dot_a[ln]
+          s.dp_dot_b[ln] @= s.p_dot_b[ln]
+          s.dp_dot_s[ln] @= s.p_dot_s[ln]
+
+    @update
+    def up_fin():
+      if s.y_sel:
+        for ln in range(Q):
+          s.dp_upd_o[ln] @= s.y_upd_o[ln]
+        s.dp_upd_a @= s.y_upd_a
+      elif s.sel:
+        for ln in range(Q):
           s.dp_upd_o[ln] @= s.d_upd_o[ln]
+        s.dp_upd_a @= s.d_upd_a
+      else:
+        for ln in range(Q):
+          s.dp_upd_o[ln] @= s.p_upd_o[ln]
+        s.dp_upd_a @= s.p_upd_a
+
+    @update
+    def up_mux():
+      if s.sel:
+        for ln in range(Q):
           s.dp_upd_v[ln] @= s.d_upd_v[ln]
         s.dp_scale @= s.d_scale
         s.dp_comb_val @= s.d_comb_val
@@ -50,17 +93,12 @@ class AttnDpMuxRTL(Component):
         s.dp_exp_val @= s.d_exp_val
         s.dp_exp_rdy @= s.d_exp_rdy
         s.dp_lm_a @= s.d_lm_a
-        s.dp_upd_a @= s.d_upd_a
         s.dp_upd_p @= s.d_upd_p
         s.dp_recp_val @= s.d_recp_val
         s.dp_recp_in @= s.d_recp_in
         s.dp_recp_rdy @= s.d_recp_rdy
       else:
         for ln in range(Q):
-          s.dp_dot_a[ln] @= s.p_dot_a[ln]
-          s.dp_dot_b[ln] @= s.p_dot_b[ln]
-          s.dp_dot_s[ln] @= s.p_dot_s[ln]
-          s.dp_upd_o[ln] @= s.p_upd_o[ln]
           s.dp_upd_v[ln] @= s.p_upd_v[ln]
         s.dp_scale @= s.p_scale
         s.dp_comb_val @= s.p_comb_val
@@ -70,7 +108,6 @@ class AttnDpMuxRTL(Component):
         s.dp_exp_val @= s.p_exp_val
         s.dp_exp_rdy @= s.p_exp_rdy
         s.dp_lm_a @= s.p_lm_a
-        s.dp_upd_a @= s.p_upd_a
         s.dp_upd_p @= s.p_upd_p
         s.dp_recp_val @= s.p_recp_val
         s.dp_recp_in @= s.p_recp_in
@@ -79,4 +116,4 @@ class AttnDpMuxRTL(Component):
     set_module_name(s, "AttnDpMuxRTL", Q=Q)
 
   def line_trace(s):
-    return "D" if s.sel else "P"
+    return ("X" if s.x_sel else "") + ("Y" if s.y_sel else "") + ("D" if s.sel else "P")

@@ -5,7 +5,8 @@ whole top against FL (the same greedy tokens) and the CL cycle model (within 2%)
 - DDRMemRTL and tellme_pymtl.ddr.DDRModel in lockstep under random traffic: the same ready, valid and data
   every cycle (so the unit-by-unit CL counts, measured on DDRModel, hold inside the top).
 - DmaAddrRTL's address walk equals tellme_pymtl.top.walk for random descriptors under random stalls.
-- One RMS-MAX job through the top in Python simulation: the word read back is the golden function's.
+- RMS-MAX and dequantizer jobs through the top in Python simulation, on the attention datapath's lanes: the
+  words read back are the golden functions', and attention is never busy together with either.
 - The functional top (AccelTopFL) runs the host's programs: FL's tokens on random micro models and on the
   built-in model at the paper configuration.
 - A random micro model through the top under Verilator: FL's tokens; the step cycles within 2% of CycleModel.
@@ -103,11 +104,18 @@ def test_dma_walk_matches_spec():
   assert m.idle
 
 
-def test_rms_job_through_top_python_sim():
-  """One RMS-MAX job through the top in Python simulation: host writes x and g, runs the job, reads y back."""
+def test_rms_and_deq_jobs_through_top_python_sim():
+  """RMS-MAX (its sum of squares on the attention datapath's DOT lanes) and the dequantizer (its multiply and
+  narrowing on the FIN path) through the top in Python simulation, after a decode attention job: the host writes
+  the inputs, issues the three jobs without waiting in between (RMS-MAX's command arrives while decode is busy
+  and must wait; RMS-MAX and the dequantizer, on different lanes, may overlap) and reads the results back; every
+  word is the golden function's, and the probe never sees attention busy together with either."""
   rng = np.random.default_rng(0)
   x = rng.standard_normal(8).astype(np.float16)
   g = rng.standard_normal(8).astype(np.float16)
+  acc = rng.integers(-(1 << (CFG.acc_bits - 1)), 1 << (CFG.acc_bits - 1), (2, 6))
+  s_x = np.array([3.5, 0.02], dtype=np.float32)
+  w_scale = np.float32(0.71)
   isa = TopISA(CFG)
   th = TopHarness(AccelTopRTL(CFG, bank_depth=16, ddr_depth=16, npe=2, fifo_depth=16, max_hdim=16), isa)
   th.elaborate()
@@ -116,18 +124,49 @@ def test_rms_job_through_top_python_sim():
   b = len(f16_words(CFG, x))
   prog = [isa.wbank(B["X"], i, w) for i, w in enumerate(f16_words(CFG, x))]
   prog += [isa.wbank(B["P"], i, w) for i, w in enumerate(f16_words(CFG, g))]
+  m = mg.deq_job_msgs(CFG, acc, w_scale, s_x)
+  aw = CFG.acc_bits
+  acc_words = [sum((int(v) & ((1 << aw) - 1)) << (aw * i) for i, v in enumerate(beat)) for beat in m["acc"]]
+  prog += [isa.wbank(B["ACC"], i, w) for i, w in enumerate(acc_words)]
+  prog += [isa.wbank(B["S"], i, int(v)) for i, v in enumerate(m["scale"])]
+  ob = len(acc_words)
+  qd = rng.standard_normal((1, 1, 4)).astype(np.float16)
+  kd, vd = rng.standard_normal((2, 3, 1, 4)).astype(np.float16)
+  md = mg.decode_job_msgs(CFG, qd, kd, vd, max_ctx=5, fifo_depth=16)
+  pack = lambda beat: sum(int(v) << (16 * i) for i, v in enumerate(beat))
+  prog += [isa.wddr(a, int(w)) for a, w in enumerate(md["image"])]
+  prog += [isa.wbank(B["QB"], i, pack(beat)) for i, beat in enumerate(md["q"])]
+  nq, nd = len(md["q"]), len(md["out"])
+  prog.append(isa.run("dec", md["cmd"][0], [
+    (("dec", "q"), contig("QB", 0, nq)), (("dec", "out"), contig("A2", 0, nd))], wait=False))
   prog.append(isa.run("rms", mg.rms_cmd(CFG, 8, 1, 1e-5), [
     (("rms", "x"), contig("X", 0, b)), (("rms", "g"), contig("P", 0, b)), (("rms", "y"), contig("A0", 4, b)),
-    (("rms", "amax"), contig("Z", 0, 1))]))
+    (("rms", "amax"), contig("Z", 0, 1))], wait=False))
+  prog.append(isa.run("deq", mg.deq_cmd(CFG, 6, 2, w_scale), [
+    (("deq", "scale"), contig("S", 0, 2)), (("deq", "acc"), contig("ACC", 0, ob)),
+    (("deq", "y"), contig("A1", 0, ob))]))
   prog.append(isa.run(None, None, [(("host", "out"), contig("A0", 4, b))]))
+  prog.append(isa.run(None, None, [(("host", "out"), contig("A1", 0, ob))]))
+  prog.append(isa.run(None, None, [(("host", "out"), contig("A2", 0, nd))]))
   th.src.pending += isa.words(prog)
-  for _ in range(600):
+  top, together, waited = th.dut, [], 0
+  for cycle in range(3000):
     th.sim_tick()
-    if len(th.snk.words) == b:
+    if int(top.attn.busy) & (int(top.rms.busy) | int(top.deq.busy)):
+      together.append(cycle)
+    waited += int(top.attn.busy) & int(top.seq.instr.val) & ~int(top.seq.instr.rdy) & 1   # the RMS-MAX RUN waits
+    if len(th.snk.words) == b + ob + nd:
       break
-  y = words_f16(CFG, th.snk.words, 8)
+  assert not together, f"attention and another user of its lanes busy at cycles {together[:3]}"
+  assert waited, "the RMS-MAX command never met a busy attention unit: the test lost its point"
+  y = words_f16(CFG, th.snk.words[:b], 8)
   want = fused.rms_max(x, g, CFG.Q, fused.inv_dim(8), np.float32(1e-5))[0]
   assert y.view(np.uint16).tolist() == np.asarray(want, dtype=np.float16).view(np.uint16).tolist()
+  per_tok = ob // 2
+  got = [words_f16(CFG, th.snk.words[b + t * per_tok:b + (t + 1) * per_tok], 6) for t in range(2)]
+  want = fused.dequantize(acc, w_scale, s_x)
+  assert np.array(got).view(np.uint16).tolist() == np.asarray(want, dtype=np.float16).view(np.uint16).tolist()
+  assert th.snk.words[b + ob:] == [pack(beat) for beat in md["out"]]
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -70,8 +70,8 @@ RESOURCES = ("LUT", "LUTRAM", "FF", "CARRY", "DSP", "BRAM", "URAM")
 
 # yosys seconds per unit at the paper configuration on this 2-core machine, --flat (the order of the work only;
 # the default flow's order is the same)
-EST_SECONDS = {"Attention": 600, "PrefillAttention": 540, "DecodeAttention": 535, "RMSMax": 440, "Elementwise": 211,
-               "Dequantizer": 113, "TLMMEngine": 62, "Quantizer": 42}
+EST_SECONDS = {"Attention": 600, "PrefillAttention": 540, "DecodeAttention": 535, "RMSMax": 440, "RMSMaxCtrl": 400,
+               "Elementwise": 211, "Dequantizer": 113, "DequantizerCtrl": 60, "TLMMEngine": 62, "Quantizer": 42}
 
 
 def parse_stat(text):
