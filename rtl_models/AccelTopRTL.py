@@ -71,7 +71,8 @@ class AccelTopRTL(Component):
     s.deq = DequantizerCtrlRTL(cfg)
     s.ew = ElementwiseRTL(cfg)
     s.kvw = KVWriterRTL(cfg, max_hdim)
-    s.attn = AttentionRTL(cfg, npe, fifo_depth, max_hdim, aux=True)   # dec and pre on one datapath; rms, deq on its lanes
+    # dec and pre on one datapath; rms and deq on its lanes
+    s.attn = AttentionRTL(cfg, npe, fifo_depth, max_hdim, aux=True)
     s.ddr = DDRMemRTL(cfg, ddr_depth)
     s.banks = [AsyncRAMRTL(W, bank_depth) for _ in range(NBANKS)]
     s.eng = [DmaAddrRTL(2) for _ in range(NE)]

@@ -97,7 +97,8 @@ class AttentionRTL(Component):
     connect_dp(s.pre, s.mux, Q, prefix_b="p_", omit=OMITS["prefill"])
     connect_dp(s.dec, s.mux, Q, prefix_b="d_", omit=OMITS["decode"])
     connect_dp(s.mux, s.dp, Q)
-    set_module_name(s, "AttentionRTL", Q=Q, w=cfg.word_bits, p=npe, f=fifo_depth, d=max_hdim, **({"x": 1} if aux else {}))
+    set_module_name(s, "AttentionRTL", Q=Q, w=cfg.word_bits, p=npe, f=fifo_depth, d=max_hdim,
+                    **({"x": 1} if aux else {}))
 
   def line_trace(s):
     return f"{s.pre.line_trace()} {s.dec.line_trace()} {s.mux.line_trace()}"
