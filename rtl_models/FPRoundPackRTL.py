@@ -7,9 +7,11 @@ FPRoundPackRTL: normalize, round to nearest even and pack a floating-point resul
   sticky          OR of any nonzero bits below sig's LSB
   out   (1+E+M)   IEEE 754 binary: ±0, subnormal, normal, or ±inf on overflow
 
-Shared by every FP operation (add, multiply, conversions), so all of them round the same way: round half to
-even on (guard, rest | sticky), and the carry of the rounding increment into the exponent field (which also turns
-the largest subnormal into the smallest normal and the largest finite into infinity).
+Shared by the FP operations whose result may need normalizing (add, divide, widening and integer conversions,
+the FP programs' scaling), so all of them round the same way: round half to even on (guard, rest | sticky), and
+the carry of the rounding increment into the exponent field (which also turns the largest subnormal into the
+smallest normal and the largest finite into infinity). A multiplication and a narrowing conversion round the
+same way on a shorter path (FPRoundNormRTL): their significand is normalized already.
 
 One left shift does the normalization: by the leading-zero count lz when the result is normal (exp - lz >= 1),
 else by exp - 1, which leaves the significand where the subnormal format wants it (no bit leaves the top, none is
