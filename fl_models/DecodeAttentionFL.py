@@ -1,18 +1,18 @@
 """
 DecodeAttentionFL: the functional decode attention (tellme_pymtl.attention.decode): the K and V vectors of the
 context from the KV cache in DDR, the query beats of one position (every head), the output of that position
-(fl_models.AttentionFL does the streaming).
+(fl_models.AttnStreamFL does the streaming).
 """
 from tellme_pymtl import attention as A
 from tellme_pymtl import msgs as mg
-from .AttentionFL import AttentionFL
+from .AttnStreamFL import AttnStreamFL
 
 
-class DecodeAttentionFL(AttentionFL):
+class DecodeAttentionFL(AttnStreamFL):
 
-  def construct(s, cfg, fifo_depth=1024):
+  def construct(s, cfg, fifo_depth=1024, max_hdim=None):
     s.fifo_depth = fifo_depth
-    AttentionFL.construct(s, cfg)
+    AttnStreamFL.construct(s, cfg, max_hdim)
 
   def check(s, job):
     if job["n"] > s.fifo_depth:

@@ -2,20 +2,20 @@
 PrefillAttentionFL: the functional prefill attention (tellme_pymtl.attention.prefill: causal, reversed key
 order per row, online softmax, grouped-query). The prompt's K and V vectors come from the KV cache in DDR, the
 query beats in tellme_pymtl.attention.prefill_order (passes of npe positions, head by head), and the output
-vectors leave in the same order (fl_models.AttentionFL does the streaming).
+vectors leave in the same order (fl_models.AttnStreamFL does the streaming).
 """
 import numpy as np
 
 from tellme_pymtl import attention as A
 from tellme_pymtl import msgs as mg
-from .AttentionFL import AttentionFL
+from .AttnStreamFL import AttnStreamFL
 
 
-class PrefillAttentionFL(AttentionFL):
+class PrefillAttentionFL(AttnStreamFL):
 
-  def construct(s, cfg, npe=8):
+  def construct(s, cfg, npe=8, max_hdim=None):
     s.npe = npe
-    AttentionFL.construct(s, cfg)
+    AttnStreamFL.construct(s, cfg, max_hdim)
 
   def q_vectors(s, job):
     return job["n"] * job["H"]

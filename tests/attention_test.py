@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from cl_models.AttentionCL import AttentionCL
 from cl_models.DecodeAttentionCL import DecodeAttentionCL
+from fl_models.AttentionFL import AttentionFL
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
 from rtl_models.AttentionRTL import AttentionRTL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
@@ -21,6 +23,7 @@ from tellme_pymtl.ddr import DDRModel
 from tellme_pymtl.harness import TestHarness, run_harness, simulate
 
 PREFILL = {"fl": PrefillAttentionFL, "cl": PrefillAttentionCL, "rtl": PrefillAttentionRTL, "verilog": PrefillAttentionRTL}
+SHARED_ATTN = {"fl": AttentionFL, "cl": AttentionCL, "rtl": AttentionRTL, "verilog": AttentionRTL}
 DECODE = {"fl": DecodeAttentionFL, "cl": DecodeAttentionCL, "rtl": DecodeAttentionRTL,
           "verilog": DecodeAttentionRTL}
 ATTN_SMALL = get_config("small", port_bits=64)     # 192-bit words: a head vector of <= 48 fits a burst
@@ -307,9 +310,11 @@ def test_comb_fold_validated():
 
 
 def run_shared(level, cfg, jobs, max_delay=0, seed=0, cmdline_opts=None, npe=4, fifo=64, max_hdim=96):
-  """AttentionRTL (prefill and decode on one datapath) with prefill jobs on its pre_* ports and decode jobs on
-  its dec_* ports, all offered at once; jobs: [("pre" | "dec", q, k, v)] (a side's jobs run in order).
-  Returns each job's cycles from its command's handshake to its last output beat, in the order of jobs."""
+  """Attention (prefill and decode on one datapath: AttentionFL / CL / RTL) with prefill jobs on its pre_* ports
+  and decode jobs on its dec_* ports, all offered at once; jobs: [("pre" | "dec", q, k, v)] (a side's jobs run
+  in order). Every output beat is checked against the golden one; at CL and RTL a probe checks on every cycle
+  that the two units are never busy together. Returns each job's cycles from its command's handshake to its last
+  output beat, in the order of jobs."""
   src = {"pre_cmd": [], "pre_q": [], "dec_cmd": [], "dec_q": []}
   snk = {"pre_out": [], "dec_out": []}
   images = {"pre": [], "dec": []}
@@ -324,13 +329,19 @@ def run_shared(level, cfg, jobs, max_delay=0, seed=0, cmdline_opts=None, npe=4, 
     snk[side + "_out"] += m["out"]
     images[side] = m["image"]
     ends.append((side, len(snk[side + "_out"]) - 1))
-  dut = AttentionRTL(cfg, npe, fifo, max_hdim)
+  dut = SHARED_ATTN[level](cfg, npe, fifo, max_hdim)
   th = TestHarness(dut, src, snk, max_delay=max_delay, seed=seed,
                    mems={f"{side}_mem": DDRModel(cfg, images[side]) for side in ("pre", "dec")})
   both = []
 
   def probe(th, cycle):
-    if level == "rtl" and int(th.dut.pre.busy) and int(th.dut.dec.busy):
+    if level == "rtl":
+      busy = int(th.dut.pre.busy), int(th.dut.dec.busy)
+    elif level == "cl":
+      busy = int(th.dut.pre_busy), int(th.dut.dec_busy)
+    else:
+      return
+    if all(busy):
       both.append(cycle)
   simulate(th, level == "verilog", cmdline_opts, 2_000_000, on_cycle=probe)
   assert not both, f"prefill and decode both busy on the shared datapath at cycles {both[:3]}"
@@ -358,18 +369,38 @@ def shared_job(draw):
 @settings(max_examples=2, deadline=None)
 @given(st.lists(shared_job(), min_size=2, max_size=3), st.integers(0, 3))
 def test_shared_attention_jobs(jobs, delay):
-  """AttentionRTL: prefill and decode jobs offered on both sides at once run one at a time on the one datapath
-  (the probe), every output beat the golden one (the sinks check them)."""
+  """Attention: prefill and decode jobs offered on both sides at once run one at a time on the one datapath
+  (the probe), every output beat the golden one (the sinks check them) at FL, CL and RTL, and AttentionCL
+  takes AttentionRTL's cycles for every job, source and sink stalls included."""
   cases = []
   for side, n, H, Hkv, d, scale, seed in jobs:
     q, k, v = qkv(seed, n, H, Hkv, d, scale)
     cases.append((side, q if side == "pre" else q[-1:], k, v))
-  run_shared("rtl", SHARED, cases, delay, 3, max_hdim=12)
+  run_shared("fl", SHARED, cases, delay, 3, max_hdim=12)
+  assert run_shared("cl", SHARED, cases, delay, 3, max_hdim=12) == run_shared("rtl", SHARED, cases, delay, 3,
+                                                                              max_hdim=12)
+
+
+@pytest.mark.parametrize("level", ["fl", "cl", "rtl", "verilog"])
+def test_shared_attention_levels(level, cmdline_opts):
+  """The shared attention unit at every level: two prefill and two decode jobs offered at once, with stalls."""
+  from .conftest import need_level
+  need_level(level, cmdline_opts)
+  q, k, v = qkv(5, 5, 2, 1, 8, 1.0)
+  run_shared(level, SHARED, [("pre", q, k, v), ("dec", q[-1:], k, v), ("pre", q[:3], k[:3], v[:3]),
+                             ("dec", q[-2:-1], k[:4], v[:4])], 2, 4, cmdline_opts, max_hdim=8)
+
+
+def test_shared_attention_fl_max_hdim():
+  q, k, v = qkv(5, 2, 1, 1, 12, 1.0)
+  with pytest.raises(A.AttentionError, match="head dim 12 exceeds the unit's max_hdim 8"):
+    run_shared("fl", SHARED, [("dec", q[-1:], k, v)], max_hdim=8)
 
 
 def test_shared_attention_cycles():
   """Sharing the datapath never slows a job: alone, each takes its unit's CL cycles (the turn can hold its
-  command a cycle); with jobs offered on both sides at once they run one after the other, each in its cycles."""
+  command a cycle); with jobs offered on both sides at once they run one after the other, each in its cycles,
+  and AttentionCL's spans are the RTL's."""
   q, k, v = qkv(11, 4, 1, 1, 8, 3.0)
   (s_pre,) = run_shared("rtl", SHARED, [("pre", q, k, v)], max_hdim=8)
   (s_dec,) = run_shared("rtl", SHARED, [("dec", q[-1:], k, v)], max_hdim=8)
@@ -377,6 +408,7 @@ def test_shared_attention_cycles():
   cl_dec = run_decode("cl", SHARED, q[-1:], k, v, 0, 0, None, max_hdim=8)
   spans = run_shared("rtl", SHARED, [("pre", q, k, v), ("dec", q[-1:], k, v)] * 2, max_hdim=8)
   assert spans == [s_pre, s_dec] * 2
+  assert run_shared("cl", SHARED, [("pre", q, k, v), ("dec", q[-1:], k, v)] * 2, max_hdim=8) == spans
   # alone, each job takes its unit's CL cycles: the CL counts from reset, the span from the command's handshake,
   # which comes the same few cycles after reset on both sides
   assert s_pre - cl_pre == s_dec - cl_dec and -3 <= s_pre - cl_pre <= 0, (s_pre, cl_pre, s_dec, cl_dec)

@@ -3,6 +3,7 @@ import contextlib
 import os
 import shutil
 
+from cl_models.AttentionCL import AttentionCL
 from cl_models.DecodeAttentionCL import DecodeAttentionCL
 from cl_models.KVWriterCL import KVWriterCL
 from cl_models.PrefillAttentionCL import PrefillAttentionCL
@@ -15,6 +16,7 @@ from cl_models.TLMMFuseCL import TLMMFuseCL
 from cl_models.WeightBufferCL import WeightBufferCL
 from cl_models.WeightPathCL import WeightPathCL
 from cl_models.WeightStreamerCL import WeightStreamerCL
+from fl_models.AttentionFL import AttentionFL
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
 from fl_models.KVWriterFL import KVWriterFL
 from fl_models.PrefillAttentionFL import PrefillAttentionFL
@@ -27,6 +29,7 @@ from fl_models.TLMMFuseFL import TLMMFuseFL
 from fl_models.WeightBufferFL import WeightBufferFL
 from fl_models.WeightPathFL import WeightPathFL
 from fl_models.WeightStreamerFL import WeightStreamerFL
+from rtl_models.AttentionRTL import AttentionRTL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from rtl_models.KVWriterRTL import KVWriterRTL
 from rtl_models.PrefillAttentionRTL import PrefillAttentionRTL
@@ -58,6 +61,7 @@ MODELS = {
   "KVWriter": {"fl": KVWriterFL, "cl": KVWriterCL, "rtl": KVWriterRTL, "verilog": KVWriterRTL},
   "PrefillAttention": {"fl": PrefillAttentionFL, "cl": PrefillAttentionCL, "rtl": PrefillAttentionRTL,
                        "verilog": PrefillAttentionRTL},
+  "Attention": {"fl": AttentionFL, "cl": AttentionCL, "rtl": AttentionRTL, "verilog": AttentionRTL},
 }
 
 
