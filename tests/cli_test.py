@@ -38,6 +38,11 @@ def test_demo_verilog(capsys, cmdline_opts):
   (["run", "--set", "foo=1"], "unknown configuration field 'foo'"),
   (["run", "--set", "port_bits=x"], "'x' is not a number"),
   (["run", "--npe", "0"], "--npe"),
+  (["perf", "--set", "foo=1"], "unknown configuration field 'foo'"),
+  (["perf", "--set", "ew_lanes=3"], "ew_lanes=3 must divide Q=16"),
+  (["synth", "--set", "Q"], "--set wants FIELD=VALUE pairs"),
+  (["translate", "--set", "T=-1"], "T"),
+  (["demo", "--set", "Q=3.5"], "Q"),
 ])
 def test_bad_input_one_line(args, msg):
   code, out, err = run(args)
@@ -106,3 +111,23 @@ def test_bench_all_report_and_plots(tmp_path, capsys):
   assert all(p["tok_s"] <= p["ddr_bound_tok_s"] for p in rep["roofline"])
   assert hi["tok_s"] == s["decode_tok_s"]["128"]            # 17.1 GB/s is the board's figure
   assert rep["plots"] and all(open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for p in rep["plots"])
+
+
+def test_set_overrides_move_the_hardware(tmp_path, monkeypatch, capsys):
+  """--set: the clock and the DDR settings keep the named configuration's hardware (and its synthesis results);
+  a field that changes the hardware gets a build directory of its own, and the Verilog follows it."""
+  from tellme_pymtl.cli import hw_dir
+  from tellme_pymtl.config import get_config
+  paper = get_config("paper")
+  assert hw_dir(paper) == hw_dir(get_config("paper", clock_mhz=300, ddr_gbps=19.2)) == "paper"
+  four = get_config("paper", ew_lanes=4)
+  assert hw_dir(four) == f"paper-{four.digest()}" != hw_dir(get_config("paper", ew_lanes=8))
+  monkeypatch.setenv("TELLME_BUILD", str(tmp_path))
+  mods = {}
+  for lanes in (2, 4):
+    assert main(["translate", "--set", f"ew_lanes={lanes}", "--only", "Elementwise", "--no-lint", "--json"]) == 0
+    e = json.loads(capsys.readouterr().out)["tops"]["Elementwise"]
+    d = tmp_path / "verilog" / hw_dir(get_config("paper", ew_lanes=lanes))
+    mods[lanes] = (d / e["file"]).read_text()
+    assert f"module {e['module']}" in mods[lanes]
+  assert [mods[n].count("FPProgLaneRTL_felementwise lanes__") for n in (2, 4)] == [2, 4]

@@ -5,9 +5,13 @@ The `tellme` command line. It is the one part of tellme_pymtl that reaches acros
   tellme bench [all|tlmm|fp|weights|attention|e2e] [--json] [--plot DIR]
   tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl|rtl|verilog|top]
                 [--config NAME] [--set FIELD=VALUE,..] [--json]
-  tellme perf   [--json]
-  tellme translate [--config NAME] [--out DIR] [--no-lint] [--json]
-  tellme synth  [--config NAME] [--out DIR] [--only UNITS] [--jobs N] [--flat] [--json]
+  tellme perf   [--config NAME] [--set FIELD=VALUE,..] [--json]
+  tellme translate [--config NAME] [--set FIELD=VALUE,..] [--out DIR] [--no-lint] [--json]
+  tellme synth  [--config NAME] [--set FIELD=VALUE,..] [--out DIR] [--only UNITS] [--jobs N] [--flat] [--json]
+
+--set overrides fields of the named configuration (tellme_pymtl.config.TeLLMeConfig: lanes, widths, clock_mhz,
+ddr_gbps, ...), each validated. Translation and synthesis of a configuration whose hardware differs from the named
+one's go to their own directory, <name>-<digest> (the clock and the DDR settings do not change the hardware).
 
 Bad input (an impossible configuration, a dimension out of range, a missing tool) ends with one line on stderr
 naming the problem and exit status 2.
@@ -28,6 +32,48 @@ def build_path(*parts):
   return os.path.abspath(os.path.join(os.environ.get("TELLME_BUILD", "build"), *parts))
 
 
+def parse_overrides(text):
+  """--set a=1,b=2.5 -> {a: 1, b: 2.5} (the configuration validates the values)."""
+  out = {}
+  for item in (text or "").split(","):
+    if not item.strip():
+      continue
+    k, eq, v = item.partition("=")
+    if not eq:
+      raise UsageError(f"--set wants FIELD=VALUE pairs, got {item!r}")
+    try:
+      out[k.strip()] = int(v) if v.strip().lstrip("-").isdigit() else float(v)
+    except ValueError:
+      raise UsageError(f"--set {k.strip()}: {v!r} is not a number") from None
+  return out
+
+
+def config_args(p, default, what="configuration"):
+  p.add_argument("--config", default=default, help=f"named {what} (paper, small, tight)")
+  p.add_argument("--set", default=None, metavar="FIELD=VALUE,..",
+                 help="override configuration fields, e.g. ew_lanes=4,ddr_gbps=19.2 (each validated)")
+
+
+def config_from(args, **extra):
+  """The configuration that --config and --set name (extra: more overrides, applied first)."""
+  import dataclasses
+  from ..config import TeLLMeConfig, get_config
+  over = parse_overrides(getattr(args, "set", None))
+  known = {f.name for f in dataclasses.fields(TeLLMeConfig)} - {"name"}
+  bad = sorted(set(over) - known)
+  if bad:
+    raise UsageError(f"--set: unknown configuration field {bad[0]!r} (fields: {', '.join(sorted(known))})")
+  return get_config(args.config, **{**extra, **over})
+
+
+def hw_dir(cfg):
+  """The build sub-directory of cfg's hardware: its name, or <name>-<digest> when overrides changed the hardware
+  (the clock and the DDR settings do not)."""
+  from ..config import CONFIGS
+  base = CONFIGS.get(cfg.name)
+  return cfg.name if base is not None and base.digest() == cfg.digest() else f"{cfg.name}-{cfg.digest()}"
+
+
 def pick_names(text, known, what):
   """An --only comma list checked against `known` (None when not given: all of them)."""
   if not text:
@@ -44,7 +90,7 @@ def _parser():
   sub = p.add_subparsers(dest="cmd", required=True)
 
   d = sub.add_parser("demo", help="run one random ternary matmul through the TLMM engine at each level")
-  d.add_argument("--config", default="small", help="named configuration (small, paper, tight)")
+  config_args(d, "small")
   d.add_argument("--in-dim", type=int, default=None, help="input dimension (default: 3 input blocks)")
   d.add_argument("--out-dim", type=int, default=None, help="output dimension (default: 30 output blocks)")
   d.add_argument("--tokens", type=int, default=2)
@@ -68,22 +114,20 @@ def _parser():
   r.add_argument("--max-new-tokens", type=int, default=32)
   r.add_argument("--level", default="fl", choices=["fl", "cl", "rtl", "verilog", "top"],
                  help="fl, cl, rtl, verilog: unit by unit; top: the composed RTL top under Verilator")
-  r.add_argument("--config", default="paper", help="accelerator configuration (paper, small, tight)")
+  config_args(r, "paper", "accelerator configuration")
   r.add_argument("--npe", type=int, default=8, help="prefill rows per pass (N_pe, the paper's 8)")
-  r.add_argument("--set", default=None, metavar="FIELD=VALUE,..",
-                 help="override configuration fields, e.g. port_bits=64,ddr_gbps=8")
   r.add_argument("--json", action="store_true")
   r.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
 
   t = sub.add_parser("translate", help="every RTL top to Verilog (one self-contained file each), linted")
-  t.add_argument("--config", default="paper")
+  config_args(t, "paper")
   t.add_argument("--out", default=None, help="output directory (default: build/verilog/<config>)")
   t.add_argument("--only", default=None, help="comma list of tops (default: all)")
   t.add_argument("--no-lint", action="store_true")
   t.add_argument("--json", action="store_true")
 
   y = sub.add_parser("synth", help="yosys resource estimates (synth_xilinx, UltraScale+) per unit and in total")
-  y.add_argument("--config", default="paper")
+  config_args(y, "paper")
   y.add_argument("--out", default=None, help="work and cache directory (default: build/synth/<config>)")
   y.add_argument("--only", default=None, help="comma list of units (default: all)")
   y.add_argument("--jobs", type=int, default=2, help="yosys processes at a time")
@@ -92,7 +136,7 @@ def _parser():
   y.add_argument("--json", action="store_true")
 
   f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")
-  f.add_argument("--config", default="paper")
+  config_args(f, "paper")
   f.add_argument("--json", action="store_true")
   return p
 

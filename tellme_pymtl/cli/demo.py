@@ -6,14 +6,13 @@ import numpy as np
 from cl_models.TLMMEngineCL import tlmm_schedule
 from .. import msgs as mg
 from .. import numerics as nx
-from ..config import get_config
 from ..harness import TestHarness, simulate
-from . import UsageError
+from . import UsageError, config_from
 from .levels import MODELS, build_dir, parse_levels
 
 
 def run_demo(args):
-  cfg = get_config(args.config)
+  cfg = config_from(args)
   levels = parse_levels(args.levels)
   in_dim = args.in_dim if args.in_dim is not None else min(3 * cfg.block_in, cfg.max_in_dim)
   out_dim = args.out_dim if args.out_dim is not None else min(30 * cfg.Q, cfg.max_out_dim)

@@ -17,6 +17,7 @@ from ..config import KV260_RESOURCES, PAPER_RESOURCES, get_config
 from ..model import BITNET_073B, BITNET_2B4T
 from ..llm import step_jobs
 from .levels import build_dir
+from . import config_from, parse_overrides
 from .run import cycle_model
 
 PAPER = {"bitnet-0.73b": {"decode_tok_s": 25.0, "ttft_s_64": 0.45},
@@ -107,13 +108,16 @@ def project(mc, cfg, cm):
   return res
 
 
-def perf_report(config="paper", quiet=False):
-  """The projections of both full-size models on the board (a dict keyed by model name, plus "board")."""
+def perf_report(config="paper", quiet=False, overrides=None):
+  """The projections of both full-size models on the board (a dict keyed by model name, plus "board"), for the
+  named configuration with `overrides` (fields of tellme_pymtl.config.TeLLMeConfig)."""
+  over = dict(overrides or {})
+  cfg73 = get_config(config, **over)
   out = {}
   for mc in (BITNET_073B, BITNET_2B4T):
     # the 2B4T's FFN (6912) is wider than the paper configuration's buffers: the same design, sized for it
-    over = {} if mc.intermediate <= 4096 else {"max_in_dim": 6972, "max_out_dim": 6912}
-    cfg = get_config(config, **over)
+    wide = {} if mc.intermediate <= 4096 else {"max_in_dim": 6972, "max_out_dim": 6912}
+    cfg = get_config(config, **{**wide, **over}) if wide else cfg73
     cm = cycle_model(cfg, quiet=quiet)
     if not quiet:
       print(f"{mc.name}: simulating the unit jobs (CL; cached in build/perf_cache.json) ...", file=sys.stderr)
@@ -122,24 +126,29 @@ def perf_report(config="paper", quiet=False):
     out[mc.name]["uram_blocks"] = cfg.uram_blocks
   synth = None
   try:
-    from . import build_path
-    with open(build_path("synth", get_config(config).name, "synth.json")) as fh:
+    from . import build_path, hw_dir
+    with open(build_path("synth", hw_dir(cfg73), "synth.json")) as fh:
       synth = json.load(fh)
-    if synth.get("digest") != get_config(config).digest():     # made for other hardware parameters
+    if synth.get("digest") != cfg73.digest():     # made for other hardware parameters
       synth = None
   except (OSError, ValueError):
     pass
   out["bitnet-0.73b"]["targets"] = targets(out["bitnet-0.73b"], synth)
-  out["board"] = {"clock_mhz": get_config(config).clock_mhz, "ddr_gbps": get_config(config).ddr_gbps,
+  from . import hw_dir
+  out["board"] = {"config": hw_dir(cfg73), "overrides": over, "clock_mhz": cfg73.clock_mhz, "ddr_gbps": cfg73.ddr_gbps,
                   "kv260": KV260_RESOURCES, "paper_resources": PAPER_RESOURCES}
   return out
 
 
 def run_perf(args):
-  out = perf_report(args.config, quiet=args.json)
+  config_from(args)                                   # the overrides checked, with a one-line error
+  out = perf_report(args.config, quiet=args.json, overrides=parse_overrides(args.set))
   if args.json:
     print(json.dumps(out))
     return 0
+  b = out["board"]
+  sets = ", ".join(f"{k}={v}" for k, v in b["overrides"].items())
+  print(f"configuration {b['config']}{' (' + sets + ')' if sets else ''}: {b['clock_mhz']:g} MHz, DDR {b['ddr_gbps']:g} GB/s")
   for name in ("bitnet-0.73b", "bitnet-2b4t"):
     r = out[name]
     p = r["paper"] or {}

@@ -15,10 +15,9 @@ import time
 import numpy as np
 
 from .. import llm
-from ..config import get_config
 from ..model import load_checkpoint
 from ..perf import CycleModel
-from . import UsageError
+from . import UsageError, config_from
 from .levels import MODELS, build_dir
 
 BUILTIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models", "tiny-bitnet")
@@ -87,22 +86,6 @@ def progress(i, n, t0, stream=sys.stderr):
   stream.flush()
 
 
-def parse_overrides(text):
-  """--set a=1,b=2.5 -> {a: 1, b: 2.5} (the configuration validates the values)."""
-  out = {}
-  for item in (text or "").split(","):
-    if not item.strip():
-      continue
-    k, eq, v = item.partition("=")
-    if not eq:
-      raise UsageError(f"--set wants FIELD=VALUE pairs, got {item!r}")
-    try:
-      out[k.strip()] = int(v) if v.strip().lstrip("-").isdigit() else float(v)
-    except ValueError:
-      raise UsageError(f"--set {k.strip()}: {v!r} is not a number") from None
-  return out
-
-
 def run_model(args):
   if args.max_new_tokens < 1:
     raise UsageError("--max-new-tokens must be at least 1")
@@ -110,14 +93,7 @@ def run_model(args):
     raise UsageError("--npe must be at least 1")
   mdir = args.model or BUILTIN
   model = load_checkpoint(mdir)
-  over = parse_overrides(getattr(args, "set", None))
-  import dataclasses
-  from ..config import TeLLMeConfig
-  known = {f.name for f in dataclasses.fields(TeLLMeConfig)} - {"name"}
-  bad = sorted(set(over) - known)
-  if bad:
-    raise UsageError(f"--set: unknown configuration field {bad[0]!r} (fields: {', '.join(sorted(known))})")
-  cfg = get_config(args.config, **over)
+  cfg = config_from(args)
   tok = Tokenizer(mdir, model.cfg)
   if args.prompt_ids is not None:
     prompt = parse_ids(args.prompt_ids)

@@ -4,8 +4,7 @@ import json
 import os
 import sys
 
-from ..config import get_config
-from . import UsageError, build_path, pick_names
+from . import UsageError, build_path, config_from, hw_dir, pick_names
 
 COLS = ("LUT", "LUTRAM", "FF", "CARRY", "DSP", "BRAM", "URAM")
 
@@ -40,9 +39,9 @@ def run_synth(args):
   from translate.synth import synth_all
   from translate.tops import UNITS
   from translate.verilog import ToolError
-  cfg = get_config(args.config)
+  cfg = config_from(args)
   names = pick_names(args.only, list(UNITS), "unit")
-  out = os.path.abspath(args.out) if args.out else build_path("synth", cfg.name)
+  out = os.path.abspath(args.out) if args.out else build_path("synth", hw_dir(cfg))
   prog = lambda text: print(f"  {text}", file=sys.stderr, flush=True)
   try:
     rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog, mode="flat" if args.flat else "fp")
@@ -53,7 +52,7 @@ def run_synth(args):
   if args.json:
     print(json.dumps(rep))
     return 0
-  print(f"yosys {rep['flow']}, configuration {cfg.name}, kept as hierarchy: {rep['keep_hierarchy']}")
+  print(f"yosys {rep['flow']}, configuration {hw_dir(cfg)}, kept as hierarchy: {rep['keep_hierarchy']}")
   print("LUT includes LUTRAM, BRAM in 36 Kb blocks, CARRY in CARRY8")
   for line in table(rep):
     print(line)

@@ -3,17 +3,16 @@ import json
 import os
 import sys
 
-from ..config import get_config
-from . import UsageError, build_path, pick_names
+from . import UsageError, build_path, config_from, hw_dir, pick_names
 
 
 def run_translate(args):
   from translate.flow import translate_all
   from translate.tops import TOPS
   from translate.verilog import ToolError
-  cfg = get_config(args.config)
+  cfg = config_from(args)
   names = pick_names(args.only, list(TOPS), "top")
-  out = os.path.abspath(args.out) if args.out else build_path("verilog", cfg.name)
+  out = os.path.abspath(args.out) if args.out else build_path("verilog", hw_dir(cfg))
   prog = None if args.json else (lambda text: print(f"  {text}", file=sys.stderr, flush=True))
   try:
     rep = translate_all(cfg, out, names, do_lint=not args.no_lint, progress=prog)
