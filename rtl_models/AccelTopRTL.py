@@ -21,8 +21,8 @@ Structure:
 from pymtl3 import Component, Wire, connect, mk_bits, update, update_ff
 from pymtl3.passes.backends.verilog import VerilogVerilatorImportPass
 
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, is_vec
-from tellme_pymtl.top import ADDR_BITS, HOST_BITS, ENGINES, NBANKS, SINKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
+from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, msg_bits
+from tellme_pymtl.top import ADDR_BITS, HOST_BITS, ENGINES, NBANKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
 from tellme_pymtl.verilog_names import set_module_name
 from .AsyncRAMRTL import AsyncRAMRTL
 from .AttentionRTL import AttentionRTL
@@ -45,13 +45,6 @@ CXX_FAST = "-O2 " + " ".join("-f" + f for f in (
   "move-loop-invariants", "omit-frame-pointer", "inline-functions-called-once", "split-wide-types",
   "tree-bit-ccp", "tree-slsr", "tree-scev-cprop", "tree-phiprop", "ipa-pure-const", "ipa-reference",
   "combine-stack-adjustments", "auto-inc-dec"))
-
-
-def _msg_bits(ifc):
-  """(element width, element count or None) of a stream port's message."""
-  if is_vec(ifc):
-    return ifc.Type.nbits, ifc.n
-  return ifc.msg._dsl.Type.nbits, None
 
 
 class AccelTopRTL(Component):
@@ -122,7 +115,7 @@ class AccelTopRTL(Component):
     s.ready = [Wire() for _ in range(NE)]              # the port's rdy (source) or val (sink)
     for e, (u, p) in enumerate(ENGINES):
       ifc = s.out if u == "host" else s.unit_port(u, p)
-      w, n = _msg_bits(ifc)
+      w, n = msg_bits(ifc)
       if e < NS:
         ifc.val //= s.eng[e].active
         s.ready[e] //= ifc.rdy

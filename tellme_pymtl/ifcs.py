@@ -43,3 +43,10 @@ class VecSendIfcRTL(Interface):
 
 def is_vec(ifc):
   return isinstance(ifc, (VecRecvIfcRTL, VecSendIfcRTL))
+
+
+def msg_bits(ifc):
+  """(element width, element count or None) of a stream port's message."""
+  if is_vec(ifc):
+    return ifc.Type.nbits, ifc.n
+  return ifc.msg._dsl.Type.nbits, None

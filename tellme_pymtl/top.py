@@ -420,16 +420,19 @@ class TopRunner:
     import time
     th = s.th
     src, snk = th.src, th.snk
-    start = th.sim_cycle_count()
+    tick0 = th.sim_cycle_count()
+    # in the host's cycle count (from reset, as snk.last and src.last_fire): HostSource's valid is registered, so
+    # the first word goes out in cycle src.cycle + 2; counted from there, inclusive, as _issue_lean counts
+    start = src.cycle + 1
     want = len(snk.words) + n_words
     src.pending += s.prog.isa.words(instrs)
     t0 = time.perf_counter()
     while src.idx < len(src.pending) or len(snk.words) < want:
-      if th.sim_cycle_count() - start > s.max_cycles:
+      if th.sim_cycle_count() - tick0 > s.max_cycles:
         raise TopError(f"the top did not finish in {s.max_cycles} cycles")
       th.sim_tick()
     s.sim_s += time.perf_counter() - t0
-    s.ticks += th.sim_cycle_count() - start
+    s.ticks += th.sim_cycle_count() - tick0
     return (snk.last if n_words else src.last_fire) - start
 
   def _issue_lean(s, words, n_words):

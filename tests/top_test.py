@@ -9,14 +9,18 @@ whole top against FL (the same greedy tokens) and the CL cycle model (within 2%)
   words read back are the golden functions', and attention is never busy together with either.
 - The functional top (AccelTopFL) runs the host's programs: FL's tokens on random micro models and on the
   built-in model at the paper configuration.
-- A random micro model through the top under Verilator: FL's tokens; the step cycles within 2% of CycleModel.
+- The CL top (AccelTopCL) on a random micro model: FL's tokens, each step within 2% of CycleModel.
+- A random micro model through the top under Verilator: FL's tokens; the step cycles within 2% of CycleModel,
+  and exactly the CL top's (every step and the model load).
 """
+import functools
 import random
 
 import numpy as np
 import pytest
 from pymtl3.passes import DefaultPassGroup
 
+from cl_models.AccelTopCL import AccelTopCL
 from fl_models.AccelTopFL import AccelTopFL
 from rtl_models.AccelTopRTL import AccelTopRTL
 from rtl_models.DDRMemRTL import DDRMemRTL
@@ -198,29 +202,58 @@ def test_top_rejects_unaligned_heads():
     TopProgram(AccelModel(m, cfg, npe=2), 4, npe=2)
 
 
-def test_micro_model_on_top_verilator(cmdline_opts):
-  """FL's tokens from the composed RTL top under Verilator (a 5-token prompt: three prefill passes of N_pe = 2
-  rows, the last one short; two decode steps); each step's measured cycles within 2% of the CL cycle model's
-  count for the same step. Built where `tellme run --level top` and `tellme bench e2e` build the same top."""
-  need_level("verilog", cmdline_opts)
-  prompt, n = [1, 2, 3, 4, 5], 3
+MICRO_PROMPT, MICRO_NEW = [1, 2, 3, 4, 5], 3
+
+
+@functools.lru_cache(maxsize=None)
+def micro_run(level):
+  """A random micro model (5-token prompt: three prefill passes of N_pe = 2 rows, the last one short; two decode
+  steps): FL's tokens and the per-step jobs (traces), or the CL top's tokens, step cycles and load cycles."""
   m = random_model(MICRO, 1)
-  am = AccelModel(m, CFG, npe=2, max_ctx=len(prompt) + n)
-  traces = []
-  fl = am.generate(prompt, n, traces=traces)
+  if level == "fl":
+    am = AccelModel(m, CFG, npe=2, max_ctx=len(MICRO_PROMPT) + MICRO_NEW)
+    traces = []
+    return am.generate(MICRO_PROMPT, MICRO_NEW, traces=traces), traces
+  r = TopRunner(AccelTopCL, m, CFG, max_prompt=len(MICRO_PROMPT), max_ctx=len(MICRO_PROMPT) + MICRO_NEW, npe=2)
+  toks, cycles = r.generate(MICRO_PROMPT, MICRO_NEW)
+  return toks, cycles, r.load_cycles
+
+
+def within_cycle_model(cycles, traces):
+  cm = CycleModel(CFG, {u: MODELS[u]["cl"] for u in UNITS}, npe=2)
+  est = [cm.cycles(t)[0] for t in traces]
+  assert len(cycles) == len(est) == MICRO_NEW
+  for got, want in zip(cycles, est):
+    assert abs(got - want) / want < 0.02, (cycles, est)
+
+
+def test_micro_model_on_top_cl():
+  """The CL top (the units' CL models, the top's pieces with their RTL's timing) runs the host's program: FL's
+  tokens, each step's cycles within 2% of the CL cycle model's (the units one after another)."""
+  fl, traces = micro_run("fl")
+  toks, cycles, load = micro_run("cl")
+  assert toks == fl and load > 0
+  within_cycle_model(cycles, traces)
+
+
+def test_micro_model_on_top_verilator(cmdline_opts):
+  """FL's tokens from the composed RTL top under Verilator; each step's measured cycles within 2% of the CL cycle
+  model's count for the same step, and equal to the CL top's, cycle for cycle (so is the model load). Built
+  where `tellme run --level top` and `tellme bench e2e` build the same top."""
+  need_level("verilog", cmdline_opts)
+  m = random_model(MICRO, 1)
+  fl, traces = micro_run("fl")
   with build_dir("top"):
-    r = TopRunner(AccelTopRTL, m, CFG, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=2, verilog=True,
-                  cmdline_opts=cmdline_opts)
+    r = TopRunner(AccelTopRTL, m, CFG, max_prompt=len(MICRO_PROMPT), max_ctx=len(MICRO_PROMPT) + MICRO_NEW, npe=2,
+                  verilog=True, cmdline_opts=cmdline_opts)
     try:
-      toks, cycles = r.generate(prompt, n)
+      toks, cycles = r.generate(MICRO_PROMPT, MICRO_NEW)
     finally:
       r.close()
   assert toks == fl
-  cm = CycleModel(CFG, {u: MODELS[u]["cl"] for u in UNITS}, npe=2)
-  est = [cm.cycles(t)[0] for t in traces]
-  assert len(cycles) == n
-  for got, want in zip(cycles, est):
-    assert abs(got - want) / want < 0.02, (cycles, est)
+  within_cycle_model(cycles, traces)
+  _, cl_cycles, cl_load = micro_run("cl")
+  assert (cycles, r.load_cycles) == (cl_cycles, cl_load)
 
 
 def test_tellme_run_level_top(tmp_path, capsys, cmdline_opts):

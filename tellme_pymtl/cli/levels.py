@@ -3,6 +3,7 @@ import contextlib
 import os
 import shutil
 
+from cl_models.AccelTopCL import AccelTopCL
 from cl_models.AttentionCL import AttentionCL
 from cl_models.DecodeAttentionCL import DecodeAttentionCL
 from cl_models.KVWriterCL import KVWriterCL
@@ -16,6 +17,7 @@ from cl_models.TLMMFuseCL import TLMMFuseCL
 from cl_models.WeightBufferCL import WeightBufferCL
 from cl_models.WeightPathCL import WeightPathCL
 from cl_models.WeightStreamerCL import WeightStreamerCL
+from fl_models.AccelTopFL import AccelTopFL
 from fl_models.AttentionFL import AttentionFL
 from fl_models.DecodeAttentionFL import DecodeAttentionFL
 from fl_models.KVWriterFL import KVWriterFL
@@ -29,6 +31,7 @@ from fl_models.TLMMFuseFL import TLMMFuseFL
 from fl_models.WeightBufferFL import WeightBufferFL
 from fl_models.WeightPathFL import WeightPathFL
 from fl_models.WeightStreamerFL import WeightStreamerFL
+from rtl_models.AccelTopRTL import AccelTopRTL
 from rtl_models.AttentionRTL import AttentionRTL
 from rtl_models.DecodeAttentionRTL import DecodeAttentionRTL
 from rtl_models.KVWriterRTL import KVWriterRTL
@@ -62,6 +65,7 @@ MODELS = {
   "PrefillAttention": {"fl": PrefillAttentionFL, "cl": PrefillAttentionCL, "rtl": PrefillAttentionRTL,
                        "verilog": PrefillAttentionRTL},
   "Attention": {"fl": AttentionFL, "cl": AttentionCL, "rtl": AttentionRTL, "verilog": AttentionRTL},
+  "AccelTop": {"fl": AccelTopFL, "cl": AccelTopCL, "rtl": AccelTopRTL, "verilog": AccelTopRTL},
 }
 
 
