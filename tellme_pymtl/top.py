@@ -26,7 +26,7 @@ as the cycle model counts them; the host writes the embedding rows and the ROPE 
 back the final normalized hidden state of the last position (the LM head and argmax stay on the host).
 """
 import numpy as np
-from pymtl3 import Component, mk_bits, mk_bitstruct, update_ff
+from pymtl3 import Component, mk_bits, mk_bitstruct, update, update_ff
 from pymtl3.passes import DefaultPassGroup
 from pymtl3.stdlib.test_utils.test_helpers import config_model_with_cmdline_opts, finalize_verilator
 
@@ -314,7 +314,9 @@ class TopProgram:
 # The host side of a simulation -------------------------------------------------------------------------------
 
 class HostSource(Component):
-  """Sends the instructions appended to `pending` (test-bench code: Python, not translated)."""
+  """Sends the instructions appended to `pending` (test-bench code: Python, not translated). Its valid comes from
+  its state combinationally, so a word appended between cycles goes out in the next cycle, as TopRunner's
+  Verilator path drives it: both paths give a top the same stimulus, cycle for cycle."""
 
   def construct(s, Type):
     s.send = SendIfcRTL(Type)
@@ -323,21 +325,21 @@ class HostSource(Component):
     s.cycle = 0
     s.last_fire = 0
 
+    @update
+    def up_host_src_out():
+      s.send.val @= s.idx < len(s.pending)
+      if s.idx < len(s.pending):
+        s.send.msg @= s.pending[s.idx]
+
     @update_ff
     def up_host_src():
       if s.reset:
         s.cycle = 0
-        s.send.val <<= 0
         return
       s.cycle += 1
       if s.send.val & s.send.rdy:
         s.idx += 1
         s.last_fire = s.cycle
-      if s.idx < len(s.pending):
-        s.send.val <<= 1
-        s.send.msg <<= s.pending[s.idx]
-      else:
-        s.send.val <<= 0
 
   def line_trace(s):
     return str(s.send)
@@ -421,9 +423,9 @@ class TopRunner:
     th = s.th
     src, snk = th.src, th.snk
     tick0 = th.sim_cycle_count()
-    # in the host's cycle count (from reset, as snk.last and src.last_fire): HostSource's valid is registered, so
-    # the first word goes out in cycle src.cycle + 2; counted from there, inclusive, as _issue_lean counts
-    start = src.cycle + 1
+    # in the host's cycle count (from reset, as snk.last and src.last_fire): the first word goes out in cycle
+    # src.cycle + 1; counted from there, inclusive, as _issue_lean counts
+    start = src.cycle
     want = len(snk.words) + n_words
     src.pending += s.prog.isa.words(instrs)
     t0 = time.perf_counter()

@@ -272,3 +272,20 @@ def test_tellme_run_level_top(tmp_path, capsys, cmdline_opts):
   c = res["cycles"]
   assert c["total"] == sum(res["breakdown_cycles"].values())
   assert c["prefill"] > max(c["decode_per_token"]) > 0 and res["top"]["cycles_per_s"] > 0
+
+
+def test_tellme_run_level_top_cl(tmp_path, capsys):
+  """`tellme run --level top-cl`: the CL top without Verilator: FL's tokens, its cycles in the report."""
+  import json
+  from tellme_pymtl.cli import main
+  from tellme_pymtl.model import save_checkpoint
+  m = random_model(MICRO, 2)
+  save_checkpoint(m, str(tmp_path / "micro"))
+  assert main(["run", "--model", str(tmp_path / "micro"), "--level", "top-cl", "--config", "small", "--set",
+               "port_bits=64", "--npe", "2", "--prompt-ids", "7,9", "--max-new-tokens", "2", "--json"]) == 0
+  res = json.loads(capsys.readouterr().out)
+  assert res["level"] == "top-cl" and res["tokens"] == AccelModel(m, CFG, npe=2).generate([7, 9], 2)
+  c = res["cycles"]
+  assert "CL top" in c["source"] and c["total"] == sum(res["breakdown_cycles"].values())
+  assert c["prefill"] > c["decode_per_token"][0] > 0
+

@@ -3,7 +3,7 @@ The `tellme` command line. It is the one part of tellme_pymtl that reaches acros
 
   tellme demo   [--config NAME] [--in-dim N] [--out-dim N] [--tokens N] [--levels fl,cl,rtl,verilog] [--seed N]
   tellme bench [all|tlmm|fp|weights|attention|e2e] [--json] [--plot DIR]
-  tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl|rtl|verilog|top]
+  tellme run    [--model DIR] [--prompt TEXT | --prompt-ids 1,2,3] [--max-new-tokens N] [--level fl|cl|rtl|verilog|top|top-cl]
                 [--config NAME] [--set FIELD=VALUE,..] [--json]
   tellme perf   [--config NAME] [--set FIELD=VALUE,..] [--json]
   tellme translate [--config NAME] [--set FIELD=VALUE,..] [--out DIR] [--no-lint] [--json]
@@ -112,8 +112,9 @@ def _parser():
   g.add_argument("--prompt", default=None)
   g.add_argument("--prompt-ids", default=None, help="comma-separated token ids")
   r.add_argument("--max-new-tokens", type=int, default=32)
-  r.add_argument("--level", default="fl", choices=["fl", "cl", "rtl", "verilog", "top"],
-                 help="fl, cl, rtl, verilog: unit by unit; top: the composed RTL top under Verilator")
+  r.add_argument("--level", default="fl", choices=["fl", "cl", "rtl", "verilog", "top", "top-cl"],
+                 help="fl, cl, rtl, verilog: unit by unit; top: the composed RTL top under Verilator; top-cl: "
+                      "the CL top (Python, the RTL top's cycles)")
   config_args(r, "paper", "accelerator configuration")
   r.add_argument("--npe", type=int, default=8, help="prefill rows per pass (N_pe, the paper's 8)")
   r.add_argument("--json", action="store_true")

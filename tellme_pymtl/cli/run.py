@@ -6,6 +6,8 @@ the units' CL models (tellme_pymtl.perf.CycleModel), each distinct job shape sim
 --level cl|rtl|verilog: every unit job of every step runs through that level's model on the real data
 (tellme_pymtl.unitrun.ModelUnits; each output checked bit for bit), and the cycles are the ones measured. TTFT = (prefill + LM head) / clock; decode tok/s = clock / (mean
 decode-step cycles + LM head), the LM head counted as an FP16 GEMV streamed at the DDR rate (analytic).
+--level top: the composed RTL top under Verilator; --level top-cl: the CL top (cl_models.AccelTopCL, Python, no
+Verilator), whose cycles are the RTL top's; both run the host's instruction program and check FL's tokens.
 """
 import json
 import os
@@ -101,7 +103,7 @@ def run_model(args):
     prompt = tok.encode(args.prompt if args.prompt is not None else DEFAULT_PROMPT)
   if not prompt:
     raise UsageError("the prompt is empty")
-  if args.level == "top":
+  if args.level in ("top", "top-cl"):
     return run_top(args, mdir, model, cfg, tok, prompt)
   units = None
   if args.level != "fl":
@@ -148,14 +150,16 @@ def run_model(args):
 
 def run_top(args, mdir, model, cfg, tok, prompt):
   """--level top: the composed RTL top (rtl_models.AccelTopRTL) under Verilator, the host's LM head on its
-  hidden states. The step cycles are measured on the top; the breakdown per unit is the CL cycle model's for
+  hidden states; --level top-cl: the CL top (cl_models.AccelTopCL) in Python simulation, the same cycles. The step cycles are measured on the top; the breakdown per unit is the CL cycle model's for
   the same jobs (the sequencer's issue cycles included), what the measurement adds beyond it (DDR write debt
   carried across jobs, the decode attention's fit) on its own line."""
   import shutil
   from ..top import TopRunner
-  from rtl_models.AccelTopRTL import AccelTopRTL
-  if shutil.which("verilator") is None:
-    raise UsageError("level top needs Verilator: apt-get install -y verilator")
+  from .levels import MODELS
+  cl = args.level == "top-cl"
+  top_cls = MODELS["AccelTop"]["cl" if cl else "verilog"]
+  if not cl and shutil.which("verilator") is None:
+    raise UsageError("level top needs Verilator: apt-get install -y verilator (or --level top-cl: the CL top)")
   n = args.max_new_tokens
   am = llm.AccelModel(model, cfg, max_ctx=len(prompt) + n, npe=args.npe)
   traces = []
@@ -163,11 +167,12 @@ def run_top(args, mdir, model, cfg, tok, prompt):
   show = ((not args.json) and sys.stderr.isatty()) or args.progress
   with build_dir("top"):
     if show:
-      print("  [top] translating and building the top with Verilator (cached after the first run)", file=sys.stderr,
-            flush=True)
+      print("  [top] " + ("elaborating the CL top (pymtl3 simulation: a few thousand cycles a second)" if cl else
+                          "translating and building the top with Verilator (cached after the first run)"),
+            file=sys.stderr, flush=True)
     t0 = time.time()
-    r = TopRunner(AccelTopRTL, model, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=args.npe,
-                  verilog=True)
+    r = TopRunner(top_cls, model, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=args.npe,
+                  verilog=not cl)
     t1 = time.time()
     try:
       toks, cycles = r.generate(prompt, n, on_token=(lambda i, _: progress(i, n, t1)) if show else None)
@@ -184,8 +189,9 @@ def run_top(args, mdir, model, cfg, tok, prompt):
     by = dict(by)
     by["top vs CL model"] = got - tot
     steps.append((got, by))
+  where = "the CL top (the RTL top's cycles)" if cl else "the composed RTL top under Verilator"
   res = result(args, mdir, cfg, model, tok, prompt, toks, steps,
-               "measured on the composed RTL top under Verilator; per-unit split from the CL cycle model", wall)
+               f"measured on {where}; per-unit split from the CL cycle model", wall)
   res["top"] = {"build_s": round(t1 - t0, 1), "cycles_per_s": round(r.ticks / r.sim_s) if r.sim_s else None,
                 "cl_model_step_cycles": [c for c, _ in est], "tokens_equal_fl": True}
   return report(res, args, cfg, model, tok, prompt)
@@ -239,6 +245,6 @@ def report(res, args, cfg, model, tok, prompt):
   for k, v in sorted(by.items(), key=lambda kv: -kv[1]):
     print(f"  {k:26s} {v:12d} cycles  {100 * v / tot:5.1f} %")
   if "top" in res:
-    print(f"top     built in {res['top']['build_s']} s, simulated at {res['top']['cycles_per_s']} cycles/s; "
+    print(f"top     {'elaborated' if res['level'] == 'top-cl' else 'built'} in {res['top']['build_s']} s, simulated at {res['top']['cycles_per_s']} cycles/s; "
           f"tokens equal FL's; CL cycle model per step {res['top']['cl_model_step_cycles']}")
   return 0
