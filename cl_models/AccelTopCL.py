@@ -24,12 +24,13 @@ Structure (AccelTopRTL's; the pieces below are Python state, the units are compo
 """
 from collections import deque
 
-from pymtl3 import Component, Wire, connect, mk_bits, update, update_ff
+from pymtl3 import Component, Wire, mk_bits, update, update_ff
 
 from tellme_pymtl.ddr import DDRModel
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, msg_bits
+from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL
 from tellme_pymtl.top import (ADDR_BITS, ENGINES, HOST_BITS, NBANKS, NSLOT, OP_RUN, OP_WBANK, OP_WDDR, SOURCES,
-                              UNITS, TopISA, cmd_types, field_slices, mk_desc)
+                              UNITS, TopISA, field_slices, mk_desc)
+from tellme_pymtl.topwire import ddr_mux, wire_commands, wire_streams
 from . import DequantizerCL as DQ
 from . import RMSMaxCL as RM
 from .AttentionCL import AttentionCL
@@ -38,7 +39,6 @@ from .KVWriterCL import KVWriterCL
 from .QuantizerCL import QuantizerCL
 from .WeightPathCL import WeightPathCL
 
-DDR_USERS = ("wp", "dec", "pre")
 AMASK = (1 << ADDR_BITS) - 1
 
 
@@ -101,7 +101,6 @@ class AccelTopCL(Component):
 
   def construct(s, cfg, bank_depth=1024, ddr_depth=4096, npe=8, fifo_depth=1024, max_hdim=128):
     isa = s.isa = TopISA(cfg)
-    W = isa.W
     NU, NE, NS = len(UNITS), len(ENGINES), len(SOURCES)
     s.bank_depth = bank_depth
     s.instr = RecvIfcRTL(mk_bits(HOST_BITS))
@@ -116,57 +115,14 @@ class AccelTopCL(Component):
     s.attn = AttentionCL(cfg, npe, fifo_depth, max_hdim, aux=True)
     s.ddr = DDRModel(cfg, [0] * ddr_depth)
 
-    # commands: each unit's command fields from the shared command bits
-    s.cmd_val = [Wire() for _ in range(NU)]
-    s.cmd_rdy = [Wire() for _ in range(NU)]
-    s.cmd_bits = Wire(mk_bits(isa.CB))
+    # commands, streams and the DDR: AccelTopRTL's wiring (tellme_pymtl.topwire), driven by Python state
+    wire_commands(s, cfg, isa.CB)
     s.go = Wire()
     s.rms_busy = Wire()
     s.deq_busy = Wire()
-    for u, (unit, Type) in enumerate(zip(UNITS, cmd_types(cfg))):
-      cmd = s.unit_port(unit, "cmd")
-      cmd.val //= s.cmd_val[u]
-      s.cmd_rdy[u] //= cmd.rdy
-      for name, (lo, hi) in field_slices(Type).items():
-        connect(getattr(cmd.msg, name), s.cmd_bits[lo:hi])
     s.iu = {u: UNITS.index(u) for u in ("rms", "deq")}
-
-    # streams between the banks and the unit ports (AccelTopRTL's wiring)
-    s.sdata = [Wire(isa.Word) for _ in range(NS)]      # a source's word
-    s.sval = [Wire() for _ in range(NS)]
-    s.kdata = [Wire(isa.Word) for _ in range(NE - NS)]  # a sink's word
-    s.krdy = [Wire() for _ in range(NE - NS)]
-    s.ready = [Wire() for _ in range(NE)]              # the port's rdy (source) or val (sink)
-    for e, (u, p) in enumerate(ENGINES):
-      ifc = s.out if u == "host" else s.unit_port(u, p)
-      w, n = msg_bits(ifc)
-      if e < NS:
-        ifc.val //= s.sval[e]
-        s.ready[e] //= ifc.rdy
-        if n is None:
-          ifc.msg //= s.sdata[e][0:w]
-        else:
-          for i in range(n):
-            ifc.msg[i] //= s.sdata[e][i * w:(i + 1) * w]
-      else:
-        ifc.rdy //= s.krdy[e - NS]
-        s.ready[e] //= ifc.val
-        k = 1 if n is None else n
-        if n is None:
-          s.kdata[e - NS][0:w] //= ifc.msg
-        else:
-          for i in range(n):
-            s.kdata[e - NS][i * w:(i + 1) * w] //= ifc.msg[i]
-        if k * w < W:
-          s.kdata[e - NS][k * w:W] //= 0
-
-    # the DDR: requests from whichever unit asks, responses to the unit that took the last command
-    s.owner = Wire(mk_bits(2))
-    s.kvw.mem_wreq //= s.ddr.wreq
-    for u in DDR_USERS:
-      connect(s.unit_port(u, "mem_req").rdy, s.ddr.req.rdy)
-      connect(s.unit_port(u, "mem_resp").msg, s.ddr.resp.msg)
-    s.iw, s.idec, s.ipre = (UNITS.index(u) for u in DDR_USERS)
+    wire_streams(s, isa)
+    ddr_mux(s)
     s.Word, s.CBits = isa.Word, mk_bits(isa.CB)
     s.ddr_amask = (1 << max(1, (ddr_depth - 1).bit_length())) - 1
     s.reset_state()
@@ -220,38 +176,12 @@ class AccelTopCL(Component):
             if unit:
               s.cmd_val[unit - 1] @= 1
 
-    @update
-    def up_cl_ddr():
-      s.ddr.req.val @= s.wp.mem_req.val | s.attn.dec_mem_req.val | s.attn.pre_mem_req.val
-      if s.wp.mem_req.val:
-        s.ddr.req.msg @= s.wp.mem_req.msg
-      elif s.attn.dec_mem_req.val:
-        s.ddr.req.msg @= s.attn.dec_mem_req.msg
-      else:
-        s.ddr.req.msg @= s.attn.pre_mem_req.msg
-      s.wp.mem_resp.val @= s.ddr.resp.val & (s.owner == 0)
-      s.attn.dec_mem_resp.val @= s.ddr.resp.val & (s.owner == 1)
-      s.attn.pre_mem_resp.val @= s.ddr.resp.val & (s.owner == 2)
-      if s.owner == 0:
-        s.ddr.resp.rdy @= s.wp.mem_resp.rdy
-      elif s.owner == 1:
-        s.ddr.resp.rdy @= s.attn.dec_mem_resp.rdy
-      else:
-        s.ddr.resp.rdy @= s.attn.pre_mem_resp.rdy
-
     @update_ff
     def up_cl_top():
       if s.reset:
         s.reset_state()
-        s.owner <<= 0
         return
       s.tick()
-      if s.cmd_val[s.iw] & s.cmd_rdy[s.iw]:
-        s.owner <<= 0
-      elif s.cmd_val[s.idec] & s.cmd_rdy[s.idec]:
-        s.owner <<= 1
-      elif s.cmd_val[s.ipre] & s.cmd_rdy[s.ipre]:
-        s.owner <<= 2
 
   def unit_port(s, u, p):
     """Unit u's port p (the attention units' are AttentionCL's dec_* and pre_*)."""

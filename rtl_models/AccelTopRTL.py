@@ -18,11 +18,12 @@ Structure:
   ddr (DDRMemRTL): read requests from the weight path and the attention units (the unit that took the last
          command owns the responses), writes from the KV writer, the host's WDDR loads
 """
-from pymtl3 import Component, Wire, connect, mk_bits, update, update_ff
+from pymtl3 import Component, Wire, connect, mk_bits, update
 from pymtl3.passes.backends.verilog import VerilogVerilatorImportPass
 
-from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL, msg_bits
-from tellme_pymtl.top import ADDR_BITS, HOST_BITS, ENGINES, NBANKS, SOURCES, UNITS, TopISA, cmd_types, field_slices, mk_desc
+from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL
+from tellme_pymtl.top import ADDR_BITS, HOST_BITS, ENGINES, NBANKS, SOURCES, UNITS, TopISA, field_slices, mk_desc
+from tellme_pymtl.topwire import ddr_mux, wire_commands, wire_streams
 from tellme_pymtl.verilog_names import set_module_name
 from .AsyncRAMRTL import AsyncRAMRTL
 from .AttentionRTL import AttentionRTL
@@ -37,7 +38,6 @@ from .TopInstrInRTL import TopInstrInRTL
 from .TopSeqRTL import TopSeqRTL
 from .WeightPathRTL import WeightPathRTL
 
-DDR_USERS = ("wp", "dec", "pre")
 CXX_FAST = "-O2 " + " ".join("-f" + f for f in (
   "guess-branch-probability", "reorder-blocks", "if-conversion", "if-conversion2", "dce", "dse", "tree-ccp",
   "tree-ch", "tree-coalesce-vars", "tree-copy-prop", "tree-dce", "tree-dominator-opts", "tree-dse", "tree-fre",
@@ -89,12 +89,11 @@ class AccelTopRTL(Component):
     s.inq = TopInstrInRTL(cfg)
     s.instr //= s.inq.in_
     s.inq.out //= s.seq.instr
-    for u, (unit, Type) in enumerate(zip(UNITS, cmd_types(cfg))):
-      cmd = s.unit_port(unit, "cmd")
-      cmd.val //= s.seq.cmd_val[u]
-      s.seq.cmd_rdy[u] //= cmd.rdy
-      for name, (lo, hi) in field_slices(Type).items():
-        connect(getattr(cmd.msg, name), s.seq.cmd_bits[lo:hi])
+    wire_commands(s, cfg, isa.CB)
+    for u in range(len(UNITS)):
+      s.cmd_val[u] //= s.seq.cmd_val[u]
+      s.seq.cmd_rdy[u] //= s.cmd_rdy[u]
+    s.cmd_bits //= s.seq.cmd_bits
     # descriptors
     for e in range(NE):
       s.eng[e].desc.val //= s.seq.desc_val[e]
@@ -110,31 +109,11 @@ class AccelTopRTL(Component):
         s.rdata[b] //= s.banks[b].rdata
       else:
         s.rdata[b] //= 0
-    s.sdata = [Wire(isa.Word) for _ in range(NS)]      # a source's word (from its bank)
-    s.kdata = [Wire(isa.Word) for _ in range(NE - NS)]  # a sink's word (from its port)
-    s.ready = [Wire() for _ in range(NE)]              # the port's rdy (source) or val (sink)
-    for e, (u, p) in enumerate(ENGINES):
-      ifc = s.out if u == "host" else s.unit_port(u, p)
-      w, n = msg_bits(ifc)
-      if e < NS:
-        ifc.val //= s.eng[e].active
-        s.ready[e] //= ifc.rdy
-        if n is None:
-          ifc.msg //= s.sdata[e][0:w]
-        else:
-          for i in range(n):
-            ifc.msg[i] //= s.sdata[e][i * w:(i + 1) * w]
-      else:
-        ifc.rdy //= s.eng[e].active
-        s.ready[e] //= ifc.val
-        k = 1 if n is None else n
-        if n is None:
-          s.kdata[e - NS][0:w] //= ifc.msg
-        else:
-          for i in range(n):
-            s.kdata[e - NS][i * w:(i + 1) * w] //= ifc.msg[i]
-        if k * w < W:
-          s.kdata[e - NS][k * w:W] //= 0
+    wire_streams(s, isa)
+    for e in range(NS):
+      s.sval[e] //= s.eng[e].active
+    for j in range(NK):
+      s.krdy[j] //= s.eng[NS + j].active
     s.adv = [Wire() for _ in range(NE)]
     for e in range(NE):
       s.eng[e].adv //= s.adv[e]
@@ -176,43 +155,8 @@ class AccelTopRTL(Component):
           s.banks[b].wdata @= s.seq.hw_data
 
     # the DDR: requests from whichever unit asks, responses to the unit that took the last command
-    s.owner = Wire(mk_bits(2))
     s.ddr.hw //= s.seq.ddr_hw
-    s.kvw.mem_wreq //= s.ddr.wreq
-    for u in DDR_USERS:
-      connect(s.unit_port(u, "mem_req").rdy, s.ddr.req.rdy)
-      connect(s.unit_port(u, "mem_resp").msg, s.ddr.resp.msg)
-    iw, idec, ipre = (UNITS.index(u) for u in DDR_USERS)
-
-    @update
-    def up_ddr():
-      s.ddr.req.val @= s.wp.mem_req.val | s.attn.dec_mem_req.val | s.attn.pre_mem_req.val
-      if s.wp.mem_req.val:
-        s.ddr.req.msg @= s.wp.mem_req.msg
-      elif s.attn.dec_mem_req.val:
-        s.ddr.req.msg @= s.attn.dec_mem_req.msg
-      else:
-        s.ddr.req.msg @= s.attn.pre_mem_req.msg
-      s.wp.mem_resp.val @= s.ddr.resp.val & (s.owner == 0)
-      s.attn.dec_mem_resp.val @= s.ddr.resp.val & (s.owner == 1)
-      s.attn.pre_mem_resp.val @= s.ddr.resp.val & (s.owner == 2)
-      if s.owner == 0:
-        s.ddr.resp.rdy @= s.wp.mem_resp.rdy
-      elif s.owner == 1:
-        s.ddr.resp.rdy @= s.attn.dec_mem_resp.rdy
-      else:
-        s.ddr.resp.rdy @= s.attn.pre_mem_resp.rdy
-
-    @update_ff
-    def up_owner():
-      if s.reset:
-        s.owner <<= 0
-      elif s.seq.cmd_val[iw] & s.seq.cmd_rdy[iw]:
-        s.owner <<= 0
-      elif s.seq.cmd_val[idec] & s.seq.cmd_rdy[idec]:
-        s.owner <<= 1
-      elif s.seq.cmd_val[ipre] & s.seq.cmd_rdy[ipre]:
-        s.owner <<= 2
+    ddr_mux(s)
 
     # the one big imported design of the project: its C++ is worth optimizing (pymtl3 compiles at -O0 with a list
     # of -fno-... flags; later flags win)
