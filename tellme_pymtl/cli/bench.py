@@ -300,8 +300,15 @@ def bench_top(quick=False):
       r.close()
   cm = CycleModel(cfg, {u: MODELS[u]["cl"] for u in UNITS}, npe=2)
   est = [cm.cycles(tr)[0] for tr in traces]
-  return {"verilator_top_cycles_per_s": round(rate), "top_model": "random micro (1 layer, hidden 48), config small",
-          "top_tokens": toks, "top_tokens_equal_fl": toks == fl, "top_step_cycles": cycles,
-          "cl_model_step_cycles": est,
-          "top_vs_cl_max_rel_error": round(max(abs(a - b) / b for a, b in zip(cycles, est)), 5),
-          "top_build_s": round(build_s, 1)}
+  res = {"verilator_top_cycles_per_s": round(rate), "top_model": "random micro (1 layer, hidden 48), config small",
+         "top_tokens": toks, "top_tokens_equal_fl": toks == fl, "top_step_cycles": cycles,
+         "cl_model_step_cycles": est,
+         "top_vs_cl_max_rel_error": round(max(abs(a - b) / b for a, b in zip(cycles, est)), 5),
+         "top_build_s": round(build_s, 1)}
+  if not quick:                      # the CL top on the same run (Python: about a minute)
+    r = TopRunner(MODELS["AccelTop"]["cl"], m, cfg, max_prompt=len(prompt), max_ctx=len(prompt) + n, npe=2)
+    ticks0, sim0 = r.ticks, r.sim_s
+    cl_toks, cl_cycles = r.generate(prompt, n)
+    res.update({"cl_top_cycles_per_s": round((r.ticks - ticks0) / (r.sim_s - sim0)),
+                "cl_top_tokens_equal_fl": cl_toks == fl, "cl_top_step_cycles_equal_rtl": cl_cycles == cycles})
+  return res
