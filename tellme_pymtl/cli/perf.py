@@ -17,7 +17,7 @@ from ..config import KV260_RESOURCES, PAPER_RESOURCES, get_config
 from ..model import BITNET_073B, BITNET_2B4T
 from ..llm import step_jobs
 from .levels import build_dir
-from . import config_from, parse_overrides
+from . import build_path, config_from, hw_dir, parse_overrides
 from .run import cycle_model
 
 PAPER = {"bitnet-0.73b": {"decode_tok_s": 25.0, "ttft_s_64": 0.45},
@@ -126,7 +126,6 @@ def perf_report(config="paper", quiet=False, overrides=None):
     out[mc.name]["uram_blocks"] = cfg.uram_blocks
   synth = None
   try:
-    from . import build_path, hw_dir
     with open(build_path("synth", hw_dir(cfg73), "synth.json")) as fh:
       synth = json.load(fh)
     if synth.get("digest") != cfg73.digest():     # made for other hardware parameters
@@ -134,7 +133,6 @@ def perf_report(config="paper", quiet=False, overrides=None):
   except (OSError, ValueError):
     pass
   out["bitnet-0.73b"]["targets"] = targets(out["bitnet-0.73b"], synth)
-  from . import hw_dir
   out["board"] = {"config": hw_dir(cfg73), "overrides": over, "clock_mhz": cfg73.clock_mhz, "ddr_gbps": cfg73.ddr_gbps,
                   "kv260": KV260_RESOURCES, "paper_resources": PAPER_RESOURCES}
   return out
