@@ -28,8 +28,8 @@ from pymtl3 import Component, Wire, mk_bits, update, update_ff
 
 from tellme_pymtl.ddr import DDRModel
 from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL
-from tellme_pymtl.top import (ADDR_BITS, ENGINES, HOST_BITS, NBANKS, NSLOT, OP_RUN, OP_WBANK, OP_WDDR, SOURCES,
-                              UNITS, TopISA, field_slices, mk_desc)
+from tellme_pymtl.top import (ADDR_BITS, ENGINES, HOST_BITS, NBANKS, OP_RUN, OP_WBANK, OP_WDDR, SOURCES, UNITS,
+                              TopISA)
 from tellme_pymtl.topwire import ddr_mux, wire_commands, wire_streams
 from . import DequantizerCL as DQ
 from . import RMSMaxCL as RM
@@ -194,23 +194,13 @@ class AccelTopCL(Component):
     s.engs = [Engine() for _ in ENGINES]
     s.cnt, s.parts, s.iq = 0, [], deque()
     s.waiting = False
-    s.hw = None
 
   def decode(s, v):
     """An instruction's fields: (op, unit, wait, command bits, [(engine index, descriptor tuple)], raw)."""
     isa = s.isa
     op, unit, wait = v & 3, (v >> 3) & 0xF, (v >> 2) & 1
     cmdv = (v >> isa.CMD) & ((1 << isa.CB) - 1)
-    slots = []
-    if op == OP_RUN:
-      fields = list(field_slices(mk_desc()).values())
-      for k in range(NSLOT):
-        o = isa.SLOT0 + k * isa.SLOTB
-        e = (v >> o) & ((1 << isa.EB) - 1)
-        if e:
-          d = (v >> (o + isa.EB)) & ((1 << isa.DB) - 1)
-          slots.append((e - 1, tuple((d >> lo) & ((1 << (hi - lo)) - 1) for lo, hi in fields)))
-    return op, unit, wait, cmdv, slots, v
+    return op, unit, wait, cmdv, isa.run_slots(v) if op == OP_RUN else [], v
 
   def tick(s):
     """The clock edge of the top's Python state, from this cycle's handshakes."""
@@ -218,14 +208,14 @@ class AccelTopCL(Component):
     NS = len(SOURCES)
     # sequencer: the instruction taken this cycle (decided in up_cl_seq)
     all_idle = all(g.idle() for g in s.engs)
-    descs = {}
+    descs, hw = {}, None
     if s.go:
       op, unit, wait, cmdv, slots, v = s.iq.popleft()
       if op == OP_RUN:
         s.waiting = bool(wait)
         descs = dict(slots)
       elif op == OP_WBANK:
-        s.hw = ((v >> 2) & 0xF, (v >> 6) & AMASK, (v >> (6 + ADDR_BITS)) & ((1 << isa.W) - 1))
+        hw = ((v >> 2) & 0xF, (v >> 6) & AMASK, (v >> (6 + ADDR_BITS)) & ((1 << isa.W) - 1))
       elif op == OP_WDDR:
         addr, data = (v >> 2) & s.ddr_amask, (v >> 34) & ((1 << s.ddr.cfg.word_bits) - 1)
         if addr < len(s.ddr.image):
@@ -237,11 +227,10 @@ class AccelTopCL(Component):
       g = s.engs[NS + j]
       if g.active and s.ready[NS + j] and g.bank < NBANKS and g.addr < s.bank_depth:
         s.banks[g.bank][g.addr] = int(s.kdata[j])
-    if s.go and s.hw is not None:
-      b, a, w = s.hw
+    if hw is not None:
+      b, a, w = hw
       if b < NBANKS and a < s.bank_depth:
         s.banks[b][a] = w
-    s.hw = None
     # the engines
     for e, g in enumerate(s.engs):
       g.tick(descs.get(e), g.active and bool(s.ready[e]))

@@ -22,9 +22,8 @@ from tellme_pymtl import numerics as nx
 from tellme_pymtl import packing
 from tellme_pymtl.fp_prog import EW_MODES
 from tellme_pymtl.ifcs import RecvIfcRTL, SendIfcRTL
-from tellme_pymtl.top import (ADDR_BITS, ENGINES, HOST_BITS, NBANKS, NSLOT, OP_RUN, OP_WBANK, OP_WDDR, UNITS,
-                              TopISA, cmd_types, f16_words, field_slices, mk_desc, walk,
-                              words_f16)
+from tellme_pymtl.top import (ADDR_BITS, ENGINES, HOST_BITS, NBANKS, OP_RUN, OP_WBANK, OP_WDDR, UNITS, TopISA,
+                              cmd_types, f16_words, field_slices, walk, words_f16)
 
 F16, F32 = np.float16, np.float32
 MODE_NAMES = {v: k for k, v in EW_MODES.items()}
@@ -44,7 +43,6 @@ class AccelTopFL(Component):
     s.instr.rdy //= 1
     s.bank_depth, s.ddr_depth = bank_depth, ddr_depth
     s.cmd_fields = [field_slices(t) for t in cmd_types(cfg)]
-    s.desc_fields = list(field_slices(mk_desc()).values())
     s.reset_state()
 
     @update_ff
@@ -84,13 +82,8 @@ class AccelTopFL(Component):
       if u:
         s.unit = UNITS[u - 1]
         s.cmd = {f: _field(v, isa.CMD + lo, hi - lo) for f, (lo, hi) in s.cmd_fields[u - 1].items()}
-      for k in range(NSLOT):
-        o = isa.SLOT0 + k * isa.SLOTB
-        e = _field(v, o, isa.EB)
-        if e:
-          d = _field(v, o + isa.EB, isa.DB)
-          desc = tuple(_field(d, lo, hi - lo) for lo, hi in s.desc_fields)
-          s.descs.setdefault(ENGINES[e - 1], []).append(desc)
+      for e, desc in isa.run_slots(v):
+        s.descs.setdefault(ENGINES[e], []).append(desc)
       if _field(v, 2, 1):
         s.run_job()
         s.unit, s.cmd, s.descs = None, None, {}

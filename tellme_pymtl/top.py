@@ -127,6 +127,20 @@ class TopISA:
   def wddr(s, addr, word):
     return OP_WDDR | (addr << 2) | (int(word) << 34)
 
+  # decoder (the FL and CL tops') ------------------------------------------------------------------------------
+
+  def run_slots(s, v):
+    """A RUN instruction's (engine index, descriptor tuple) pairs, the inverse of run()'s descs."""
+    fields = list(field_slices(mk_desc()).values())
+    out = []
+    for k in range(NSLOT):
+      o = s.SLOT0 + k * s.SLOTB
+      e = (v >> o) & ((1 << s.EB) - 1)
+      if e:
+        d = (v >> (o + s.EB)) & ((1 << s.DB) - 1)
+        out.append((e - 1, tuple((d >> lo) & ((1 << (hi - lo)) - 1) for lo, hi in fields)))
+    return out
+
 
 def f16_words(cfg, x16):
   """FP16 vector -> scratchpad words of Q elements (element i of a word at bits [16i, 16i+16))."""
