@@ -6,7 +6,7 @@ FPOpStageRTL: one operation of an FP program (tellme_pymtl/fp_prog.py) and its p
   rout[nr], kout[nk]                     the registers leaving the stage (registered)
 
 The operation's unit is chosen when the stage is constructed: FPMulRTL / FPAddRTL / FPMaxRTL for arithmetic,
-FPToIntRTL / IntToFPRTL for rndi / i2f, FPRoundPackRTL for scl, a ROM for tab, wiring for mant, expo, odd, sgn,
+FPToIntRTL / IntToFPRTL for rndi / i2f, FPRoundPackRTL for scl, a ROM for tab and ktab, wiring for mant, expo, odd, sgn,
 and a priority mux over the input's class for fix. Constants are binary32 literals.
 """
 from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, sext, update, update_ff, zext
@@ -107,6 +107,33 @@ class FPOpStageRTL(Component):
       @update
       def up_tab():
         s.res @= s.rom[s.idx]
+    elif kind == "ktab":
+      tab = op[3]
+      n = len(tab.bits)
+      s.rom = [Wire(B32) for _ in range(n)]
+      for i in range(n):
+        s.rom[i] //= B32(int(tab.bits[i]))
+      s.kk = Wire(BK)
+      s.kk //= s.kin[op[2]]
+      s.idx = Wire(BK)
+      OFF = BK(tab.off % (1 << KB))
+      s.idx //= lambda: s.kk + OFF
+      nb = max(1, (n - 1).bit_length())             # the ROM's index width (translation wants it exact)
+      s.ridx = Wire(mk_bits(nb))
+      s.ridx //= s.idx[0:nb]
+      if n >= (1 << KB):
+
+        @update
+        def up_ktab():
+          s.res @= s.rom[s.ridx]
+      else:
+        N = BK(n)
+
+        @update
+        def up_ktab():
+          s.res @= 0
+          if s.idx < N:
+            s.res @= s.rom[s.ridx]
     elif kind == "scl":
       EW = 12
       mode = op[4]

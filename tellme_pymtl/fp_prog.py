@@ -15,6 +15,7 @@ Operations (d: destination, a/b: register numbers or ("c", float) constants)
   ("expo", k, a)     K[k] = R[a]'s exponent field - 127
   ("odd", d, k)      if K[k] is odd: R[d] exponent field + 1 (x2) and K[k] -= 1       (rsqrt's range fold)
   ("tab", d, a, T)   R[d] = table T[index], index = (exponent field bit 0 if T.ebit) . top T.fbits of fraction
+  ("ktab", d, k, T)  R[d] = T.bits[i], i = (K[k] + T.off) mod 2^KB; 0 when i >= len(T.bits)   (KTable)
   ("scl", d, a, k, mode)  R[d] = R[a] * 2^s, s = K[k] (mode "pos"), -K[k] ("neg"), -(K[k] >> 1) ("neghalf"),
                      correctly rounded (subnormal results, overflow to inf); NaN/inf/0 pass
   ("sgn", d, a, b)   R[d] = |R[a]| with R[b]'s sign
@@ -75,6 +76,67 @@ class Table:
     return idx
 
 
+class KTable:
+  """A table of binary32 constants indexed by an integer register plus an offset (the "ktab" operation)."""
+
+  def __init__(s, name, off, vals):
+    s.name, s.off = name, off
+    s.bits = np.array([f32bits(v) for v in vals], dtype=np.uint32)
+
+  def __repr__(s):
+    return f"KTable({s.name}, {s.off}, {hashlib.sha1(s.bits.tobytes()).hexdigest()[:8]})"
+
+  def index(s, k):
+    return (np.asarray(k, dtype=np.int64) + s.off) & ((1 << KB) - 1)
+
+  def lookup(s, k):
+    i = s.index(k)
+    return np.where(i < len(s.bits), s.bits[np.minimum(i, len(s.bits) - 1)], np.uint32(0)).astype(np.uint32)
+
+
+def _sigmoid(x):
+  if x >= 0:
+    return 1.0 / (1.0 + math.exp(-x))
+  e = math.exp(x)
+  return e / (1.0 + e)
+
+
+def _cheb_cubic(f, i, h):
+  """Monomial coefficients c0..c3 (in u) of the cubic interpolating f((i + u) / h) at the 4 Chebyshev nodes of
+  u in [-1/2, 1/2] (pure Python floats: the same constants on every machine)."""
+  n = 4
+  us = [0.5 * math.cos((2 * j + 1) * math.pi / (2 * n)) for j in range(n)]
+  c = [0.0] * n
+  for j in range(n):
+    p, den = [1.0], 1.0
+    for m in range(n):
+      if m != j:
+        p = [0.0] + p                               # p *= (u - us[m])
+        for q in range(len(p) - 1):
+          p[q] -= us[m] * p[q + 1]
+        den *= us[j] - us[m]
+    y = f((i + us[j]) / h)
+    for q in range(n):
+      c[q] += y * p[q] / den
+  return c
+
+
+# SiLU's sigmoid: cubic pieces of width 1/SIG_H over [SIG_LO, SIG_HI], one per integer i = rint(8x).
+SIG_H, SIG_LO, SIG_HI = 8, -32.0, 17.0
+
+
+def _sig_tables():
+  ks = range(int(SIG_LO * SIG_H), int(SIG_HI * SIG_H) + 1)
+  cs = [_cheb_cubic(_sigmoid, i, SIG_H) for i in ks]
+  return [KTable(f"sig_c{q}", -ks[0], [c[q] for c in cs]) for q in range(4)]
+
+
+SIG_TABLES = _sig_tables()
+
+# exp's reduced argument: cubic pieces of width 1/EXP_H over |f| <= 0.35 (j = rint(32f) in [-12, 12]).
+EXP_H, EXP_J = 32, 12
+EXP_TABLES = [KTable(f"exp_c{q}", EXP_J, [_cheb_cubic(math.exp, j, EXP_H)[q] for j in range(-EXP_J, EXP_J + 1)])
+              for q in range(4)]
 RECIP_TABLE = Table("recip", 0, 6, lambda m: 1.0 / m)
 RSQRT_TABLE = Table("rsqrt", 1, 5, lambda m: 1.0 / math.sqrt(m))
 
@@ -117,8 +179,10 @@ def _c(v):
 def _exp_into(b, x):
   """Emit exp(R[x]); returns the result register. x is clamped to [-110, 110] (exp underflows to 0 and
   overflows to inf beyond), k = rint(x*log2(e)), f = x - k*ln2_hi - k*ln2_lo (Cody-Waite: ln2_hi has 9
-  significant bits, so k*ln2_hi is exact for |k| <= 159), |f| <= 0.35, exp(f) by its degree-7 Taylor
-  polynomial (Horner), then scaled by 2^k."""
+  significant bits, so k*ln2_hi is exact for |k| <= 159), |f| <= 0.35; exp(f) by table: j = rint(32f),
+  u = 32f - j in [-1/2, 1/2] (both exact), a cubic in u per j (EXP_TABLES: exp((j + u)/32), Chebyshev
+  interpolated), then scaled by 2^k. 7 multiplies and 6 additions (a degree-7 polynomial over the whole of
+  |f| <= 0.35 took 10 and 9, for the same accuracy)."""
   c = b.op("max", b.r(), x, _c(-110.0))
   b.op("min", c, c, _c(110.0))
   t = b.op("mul", b.r(), c, _c(1.4426950408889634))
@@ -129,14 +193,25 @@ def _exp_into(b, x):
   b.op("sub", f, c, f)
   b.op("mul", fk, fk, _c(LN2_LO))
   b.op("sub", f, f, fk)
-  coef = [1.0 / math.factorial(n) for n in range(8)]
-  p = c
-  b.op("mul", p, f, _c(coef[7]))
-  for n in range(6, 0, -1):
-    b.op("add", p, p, _c(coef[n]))
-    b.op("mul", p, p, f)
-  b.op("add", p, p, _c(coef[0]))
-  return b.op("scl", p, p, k, "pos")
+  b.op("mul", f, f, _c(float(EXP_H)))              # exact: a power of two
+  j = b.op("rndi", b.k(), f)
+  u = b.op("i2f", fk, j)
+  b.op("sub", u, f, u)                              # exact (|32f - j| <= 1/2)
+  return _cubic_into(b, c, u, j, EXP_TABLES, k)
+
+
+def _cubic_into(b, p, u, j, tables, k=None):
+  """p = ((c3 u + c2) u + c1) u + c0, the coefficients looked up by K[j] (KTables); times 2^K[k] when k is
+  given. p is a free register; returns it."""
+  b.op("ktab", p, j, tables[3])
+  c = b.r()
+  for q in (2, 1, 0):
+    b.op("mul", p, p, u)
+    b.op("ktab", c, j, tables[q])
+    b.op("add", p, p, c)
+  if k is not None:
+    b.op("scl", p, p, k, "pos")
+  return p
 
 
 def _recip_into(b, x):
@@ -190,12 +265,19 @@ def rsqrt_program():
 
 
 def _silu_into(b, x):
-  """Emit silu(R[x]) = R[x] * 1/(1 + exp(-R[x]))."""
-  n = b.op("mul", b.r(), x, _c(-1.0))
-  e = _exp_into(b, n)
-  b.op("add", e, e, _c(1.0))
-  r = _recip_into(b, e)
-  y = b.op("mul", b.r(), x, r)
+  """Emit silu(R[x]) = lo * sigmoid(c), lo = max(R[x], -32), c = min(lo, 17): the sigmoid by table, a cubic
+  piece per 1/8 (i = rint(8c), u = 8c - i in [-1/2, 1/2], Chebyshev-interpolated coefficients, Horner in
+  binary32). The paper's SiLU is a 64-entry table; this one is as accurate as the exp + reciprocal program it
+  replaces (ACCURACY) with 6 multiplies and 4 additions instead of 17 and 12. Beyond the table: sigmoid(17) is 1
+  within 4e-8; below -32, silu(-32) = -4e-13 stands for every smaller input (the true value is closer to 0)."""
+  lo = b.op("max", b.r(), x, _c(SIG_LO))
+  c = b.op("min", b.r(), lo, _c(SIG_HI))
+  b.op("mul", c, c, _c(float(SIG_H)))              # exact: a power of two, no overflow after the clamp
+  k = b.op("rndi", b.k(), c)
+  u = b.op("i2f", b.r(), k)
+  b.op("sub", u, c, u)                              # exact (|8c - i| <= 1/2)
+  p = _cubic_into(b, c, u, k, SIG_TABLES)           # c is free again
+  y = b.op("mul", p, lo, p)
   b.op("fix", y, x, (("nan", F32_NAN), ("ninf", F32_NZERO)))
   return y
 
@@ -214,17 +296,27 @@ def elementwise_program():
   Inputs: R0 = a, R1 = a's RoPE partner, R2 = cos, R3 = +-sin (signed so that y = R0*R2 + R1*R3), R4 = b.
     none: a;  rope: a*cos + partner*(+-sin);  add: a + b;  mult_silu: silu(a) * b;  relu2: max(a, 0)^2 * b"""
   b = _Builder(nin=5, nkin=1)
-  rope = b.op("mul", b.r(), 0, 2)
+  m = EW_MODES
+  # rope and add share one adder: (a*cos) + (partner*sin) or a + b, the operands picked by the mode
+  x = b.op("mul", b.r(), 0, 2)
   t = b.op("mul", b.r(), 1, 3)
-  b.op("add", rope, rope, t)
-  add = b.op("add", t, 0, 4)
+  b.op("sel", x, 0, _by_mode({m["rope"]: x}, 0))
+  b.op("sel", t, 0, _by_mode({m["rope"]: t}, 4))
+  s = b.op("add", x, x, t)
   relu = b.op("max", b.r(), 0, _c(0.0))
   b.op("mul", relu, relu, relu)
-  b.op("mul", relu, relu, 4)
   silu = _silu_into(b, 0)
+  # mult_silu and relu2 share the multiply by b
+  b.op("sel", silu, 0, _by_mode({m["relu2"]: relu}, silu))
   b.op("mul", silu, silu, 4)
-  y = b.op("sel", b.r(), 0, (0, rope, add, silu, relu))
+  y = b.op("sel", b.r(), 0, _by_mode({m["rope"]: s, m["add"]: s, m["mult_silu"]: silu, m["relu2"]: silu}, 0))
   return Program("elementwise", b.ops, b.nr, b.nk, y, nin=5, nkin=1)
+
+
+def _by_mode(picks, other):
+  """A "sel" register list over the EW_MODES: picks[mode] for the modes named, `other` for the rest (and for an
+  out-of-range mode, which reads entry 0)."""
+  return tuple(picks.get(i, other) for i in range(max(EW_MODES.values()) + 1))
 
 
 def combine_scale_program(lanes):
@@ -257,7 +349,7 @@ ACCURACY = {
   "exp":   {"bound": 2.0e-7, "domain": (-87.0, 88.0)},
   "recip": {"bound": 2.5e-7, "domain": (1.2e-38, 8.0e37)},      # and the negatives
   "rsqrt": {"bound": 2.5e-7, "domain": (1.2e-38, 3.0e38)},
-  "silu":  {"bound": 4.0e-7, "domain": (-80.0, 80.0)},
+  "silu":  {"bound": 4.0e-7, "domain": (-32.0, 80.0)},
 }
 
 
@@ -300,6 +392,7 @@ def _reads_writes(op):
   table = {"rndi": lambda: (regs(op[2]), set(), set(), {d}), "i2f": lambda: (set(), {op[2]}, {d}, set()),
            "mant": lambda: (regs(op[2]), set(), {d}, set()), "expo": lambda: (regs(op[2]), set(), set(), {d}),
            "odd": lambda: ({d}, {op[2]}, {d}, {op[2]}), "tab": lambda: (regs(op[2]), set(), {d}, set()),
+           "ktab": lambda: (set(), {op[2]}, {d}, set()),
            "scl": lambda: (regs(op[2]), {op[3]}, {d}, set()),
            "sgn": lambda: (regs(op[2], op[3]), set(), {d}, set()),
            "sel": lambda: (set(op[3]), {op[2]}, {d}, set()), "fix": lambda: (regs(op[2], d), set(), {d}, set())}
@@ -377,6 +470,8 @@ def run(prog, *xs, k=()):
     elif kind == "tab":
       tab = op[3]
       R[d] = _float(tab.bits[tab.index(_bits(R[op[2]]))])
+    elif kind == "ktab":
+      R[d] = _float(op[3].lookup(K[op[2]]))
     elif kind == "scl":
       k, mode = K[op[3]], op[4]
       sh = {"pos": k, "neg": -k, "neghalf": -(k >> 1)}[mode]

@@ -76,6 +76,34 @@ def test_special_values():
   assert np.isnan(f("rsqrt", [-1.0])[0]) and np.isneginf(f("rsqrt", [-0.0])[0]) and abs(f("rsqrt", [4.0])[0] - 0.5) <= 2 ** -23
   assert f("silu", [0.0])[0] == 0 and f("silu", [-np.inf])[0] == 0 and np.isposinf(f("silu", [np.inf])[0])
   assert all(np.isnan(f(n, [np.nan])[0]) for n in P.PROGRAMS)
+  assert f("exp", [0.0])[0] == 1.0 and f("exp", [-0.0])[0] == 1.0 and np.isposinf(f("exp", [88.73])[0])
+
+
+def test_silu_below_the_table():
+  """Below -32 every input gives silu(-32) = -4e-13: within 4.1e-13 of the true value (closer to 0), never a
+  value that grows with |x|."""
+  x = np.concatenate([-np.logspace(np.log10(32), 38, 2000), np.linspace(-80, -32, 2001)]).astype(np.float32)
+  y = P.evaluate("silu", x).astype(np.float64)
+  ref = P.reference("silu", x.astype(np.float64))
+  assert np.all(np.abs(y - ref) <= 4.1e-13) and np.all(y <= 0)
+
+
+def test_ktab_out_of_range_and_wrap():
+  """The ktab operation at every K value, FL against RTL: (K + off) mod 2^KB indexes the table, 0 past its end."""
+  tab = P.KTable("t", 5, [float(i) + 0.5 for i in range(7)])
+  b = P._Builder()
+  k = b.op("rndi", b.k(), 0)
+  y = b.op("ktab", b.r(), k, tab)
+  prog = P.Program("ktab_test", b.ops, b.nr, b.nk, y)
+  x = np.arange(P.KMIN - 2, P.KMAX + 3, dtype=np.float32)
+  want = P.run(prog, x)
+  idx = (x.astype(np.int64).clip(P.KMIN, P.KMAX) + 5) % (1 << P.KB)
+  assert np.array_equal(want, np.where(idx < 7, idx + 0.5, 0.0).astype(np.float32))
+  B32 = mk_bits(32)
+  bits = want.view(np.uint32)
+  ins = [[B32(int(v))] for v in x.view(np.uint32)]
+  th = TestHarness(FPProgRTL(prog, 1), {"in_": ins}, {"out": [[B32(int(v))] for v in bits]})
+  run_harness(th, verilog=False, cmdline_opts=None)
 
 
 # ExpPairRTL: the online softmax's (a, p) on one exp lane -------------------------------------------------------
