@@ -16,6 +16,7 @@ finite into infinity.
 from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
+from .ShiftJamRTL import ShiftJamRTL
 
 
 class FPRoundNormRTL(Component):
@@ -40,9 +41,12 @@ class FPRoundNormRTL(Component):
     s.efield = Wire(mk_bits(E))
     s.rnd = Wire()
 
+    s.sj = ShiftJamRTL(RW, SHW)    # r >> (1 - e) and the OR of what it drops (shifts below RW)
+    s.sj.in_ //= s.r
+    s.sj.amt //= s.rs[0:SHW]
+
     EMAXE = BE(EMAX)
     RWE = BE(RW)
-    ONE_R = BR(1)
     ONE_E = BE(1)
     EM = E + M
 
@@ -55,8 +59,8 @@ class FPRoundNormRTL(Component):
           s.d @= 0
           s.dst @= s.r != 0
         else:
-          s.d @= s.r >> zext(s.rs[0:SHW], RW)
-          s.dst @= (s.r & ((ONE_R << zext(s.rs[0:SHW], RW)) - ONE_R)) != 0
+          s.d @= s.sj.out
+          s.dst @= s.sj.sticky
       else:
         s.d @= s.r
         s.dst @= 0
