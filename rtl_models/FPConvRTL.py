@@ -3,7 +3,8 @@ FPConvRTL: conversion between IEEE 754 formats (binary16 <-> binary32), round to
 
   in_ (1+Ei+Mi) -> out (1+Eo+Mo)
 
-Widening is exact (binary16 subnormals become binary32 normals, normalized by FPRoundPackRTL); narrowing rounds,
+Widening is exact (binary16 subnormals become binary32 normals: shifted by their leading-zero count, no rounding
+step); narrowing rounds,
 makes subnormals and overflows to ±inf. Infinities keep their sign, NaN becomes the canonical quiet NaN of the
 output format.
 
@@ -12,11 +13,10 @@ Narrowing needs no normalizing shift: a normal input's significand keeps its lea
 into the output's subnormal range when needed; a subnormal input (or zero) is far below half the output's
 smallest subnormal (checked in construct) and gives ±0.
 """
-from pymtl3 import Component, InPort, OutPort, concat, mk_bits, update, zext
+from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
 from .FPRoundNormRTL import FPRoundNormRTL
-from .FPRoundPackRTL import FPRoundPackRTL
 
 
 class FPConvRTL(Component):
@@ -61,26 +61,41 @@ class FPConvRTL(Component):
         else:
           s.out @= concat(s.in_[SB], s.rn.mag)
     else:
-      # widening: the smallest exponent given is BIASO - BIASI + 1 >= 1
-      s.rp = FPRoundPackRTL(Eo, Mo, Mi + 1, EW, underflow=False)
-      OFS1 = mk_bits(EW)((BIASO - BIASI + 1) % (1 << EW))   # a subnormal input's exponent (1) rebiased
+      # widening is exact: a normal input re-biased and zero-padded; a subnormal one normalized by its
+      # leading-zero count lz (its leading one goes to the hidden bit: exponent BIASO - BIASI - lz >= 1)
+      assert BIASO - BIASI - Mi >= 1 and Mo >= Mi
+      BE = mk_bits(Eo)
+      OFSO = BE(BIASO - BIASI)
+      LW = Mi.bit_length()
+      s.lz = Wire(mk_bits(LW))
+      s.fsh = Wire(mk_bits(Mi))            # the fraction shifted so that its leading one is bit Mi - 1
+      PAD = mk_bits(Mo - Mi + 1)(0)
+      PADN = mk_bits(Mo - Mi)(0) if Mo > Mi else None
+
+      @update
+      def up_lzc():
+        s.lz @= 0
+        for i in range(Mi):
+          if s.in_[i]:
+            s.lz @= Mi - 1 - i
+
+      @update
+      def up_norm():
+        s.fsh @= s.in_[0:Mi] << zext(s.lz, Mi)
 
       @update
       def up_conv():
-        s.rp.sign @= s.in_[SB]
-        if s.in_[Mi:Wi - 1] == 0:
-          s.rp.exp @= OFS1
-        else:
-          s.rp.exp @= zext(s.in_[Mi:Wi - 1], EW) + OFS
-        s.rp.sig @= concat(s.in_[Mi:Wi - 1] != 0, s.in_[0:Mi])
-        s.rp.sticky @= 0
         if s.in_[Mi:Wi - 1] == EMAXI:
           if s.in_[0:Mi] != 0:
             s.out @= CNAN
           else:
             s.out @= concat(s.in_[SB], INF)
+        elif s.in_[Mi:Wi - 1] != 0:
+          s.out @= concat(s.in_[SB], zext(s.in_[Mi:Wi - 1], Eo) + OFSO, s.in_[0:Mi], PADN)
+        elif s.in_[0:Mi] == 0:
+          s.out @= concat(s.in_[SB], ZMAG)
         else:
-          s.out @= s.rp.out
+          s.out @= concat(s.in_[SB], OFSO - zext(s.lz, Eo), s.fsh[0:Mi - 1], PAD)
 
     set_module_name(s, "FPConvRTL", Ei=Ei, Mi=Mi, Eo=Eo, Mo=Mo)
 
