@@ -67,8 +67,9 @@ class FPConvRTL(Component):
       BE = mk_bits(Eo)
       OFSO = BE(BIASO - BIASI)
       LW = Mi.bit_length()
+      MF = Mi - 1                          # the fraction bits below a subnormal's leading one
       s.lz = Wire(mk_bits(LW))
-      s.fsh = Wire(mk_bits(Mi))            # the fraction shifted so that its leading one is bit Mi - 1
+      s.fsh = Wire(mk_bits(Mi - 1))        # the bits below the leading one, left-aligned: (frac << lz)[0:Mi-1]
       PAD = mk_bits(Mo - Mi + 1)(0)
       PADN = mk_bits(Mo - Mi)(0) if Mo > Mi else None
 
@@ -81,7 +82,7 @@ class FPConvRTL(Component):
 
       @update
       def up_norm():
-        s.fsh @= s.in_[0:Mi] << zext(s.lz, Mi)
+        s.fsh @= s.in_[0:MF] << zext(s.lz, MF)
 
       @update
       def up_conv():
@@ -95,7 +96,7 @@ class FPConvRTL(Component):
         elif s.in_[0:Mi] == 0:
           s.out @= concat(s.in_[SB], ZMAG)
         else:
-          s.out @= concat(s.in_[SB], OFSO - zext(s.lz, Eo), s.fsh[0:Mi - 1], PAD)
+          s.out @= concat(s.in_[SB], OFSO - zext(s.lz, Eo), s.fsh, PAD)
 
     set_module_name(s, "FPConvRTL", Ei=Ei, Mi=Mi, Eo=Eo, Mo=Mo)
 

@@ -50,10 +50,11 @@ class FPRoundNormRTL(Component):
     ONE_E = BE(1)
     EM = E + M
 
+    s.rs //= lambda: ONE_E - s.e   # its own block: the shifter reads it, up_denorm reads the shifter
+
     @update
     def up_denorm():
       s.ovf @= ~s.e[ET] & (s.e >= EMAXE)
-      s.rs @= ONE_E - s.e
       if s.e[ET] | (s.e == 0):
         if s.rs >= RWE:
           s.d @= 0
