@@ -11,6 +11,7 @@ from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, update, ze
 
 from tellme_pymtl.verilog_names import set_module_name
 from .FPRoundPackRTL import FPRoundPackRTL
+from .ShiftJamRTL import ShiftJamRTL
 
 
 class FPAddRTL(Component):
@@ -44,7 +45,6 @@ class FPAddRTL(Component):
     s.rp = FPRoundPackRTL(E, M, SW, EW, underflow=False)   # exp = ex + 1 >= 2
 
     CNAN = BW(((1 << E) - 1) << M | (1 << (M - 1)))
-    ONE = BX(1)
     XW_E = mk_bits(E)(XW) if XW < (1 << E) else None
     DW = min(E, XW.bit_length())    # the shift's bits that matter below XW
     G3 = mk_bits(3)(0)
@@ -72,17 +72,21 @@ class FPAddRTL(Component):
       s.Y @= concat(s.y[M:W - 1] != 0, s.y[0:M], G3)
       s.d @= s.ex - s.ey
 
+    # Y >> d with the dropped bits OR-ed into its LSB (the sticky bit)
+    s.sj = ShiftJamRTL(XW, DW)
+    s.sj.in_ //= s.Y
+    s.sj.amt //= s.d[0:DW]
     if XW_E is None:
       @update
       def up_shift_any():
-        s.Ys @= (s.Y >> zext(s.d, XW)) | zext((s.Y & ((ONE << zext(s.d, XW)) - 1)) != 0, XW)
+        s.Ys @= s.sj.out | zext(s.sj.sticky, XW)
     else:
       @update
       def up_shift():
         if s.d >= XW_E:
           s.Ys @= zext(s.Y != 0, XW)
         else:
-          s.Ys @= (s.Y >> zext(s.d[0:DW], XW)) | zext((s.Y & ((ONE << zext(s.d[0:DW], XW)) - 1)) != 0, XW)
+          s.Ys @= s.sj.out | zext(s.sj.sticky, XW)
 
     @update
     def up_sum():

@@ -93,10 +93,7 @@ class FPOpStageRTL(Component):
           s.kres @= s.kk
     elif kind == "tab":
       tab = op[3]
-      n = len(tab.bits)
-      s.rom = [Wire(B32) for _ in range(n)]
-      for i in range(n):
-        s.rom[i] //= B32(int(tab.bits[i]))
+      _rom(s, tab.bits)
       s.idx = Wire(mk_bits(tab.fbits + tab.ebit))
       ra = op[2]
       if tab.ebit:
@@ -110,9 +107,7 @@ class FPOpStageRTL(Component):
     elif kind == "ktab":
       tab = op[3]
       n = len(tab.bits)
-      s.rom = [Wire(B32) for _ in range(n)]
-      for i in range(n):
-        s.rom[i] //= B32(int(tab.bits[i]))
+      _rom(s, tab.bits)
       s.kk = Wire(BK)
       s.kk //= s.kin[op[2]]
       s.idx = Wire(BK)
@@ -248,6 +243,13 @@ class FPOpStageRTL(Component):
 
   def line_trace(s):
     return f"{s.rout[0]}"
+
+
+def _rom(s, bits):
+  """s.rom: one constant binary32 wire per table entry (a ROM read by index)."""
+  s.rom = [Wire(B32) for _ in range(len(bits))]
+  for i in range(len(bits)):
+    s.rom[i] //= B32(int(bits[i]))
 
 
 def _op_tag(op):

@@ -58,17 +58,21 @@ class ShiftJamRTL(Component):
     s.amt = InPort(mk_bits(S))
     s.out = OutPort(BW)
     s.sticky = OutPort()
-    s.stage = [ShiftJamStageRTL(W, 1 << k) for k in range(S)]
+    # one attribute per stage, not a list: the stages are different modules (pymtl3's yosys translation
+    # instantiates a list's elements as its first element's module; tests/synth_test.py)
+    st = []
     for k in range(S):
-      s.stage[k].en //= s.amt[k]
+      setattr(s, f"st{k}", ShiftJamStageRTL(W, 1 << k))
+      st.append(getattr(s, f"st{k}"))
+      st[k].en //= s.amt[k]
       if k == 0:
-        s.stage[k].in_ //= s.in_
-        s.stage[k].sin //= 0
+        st[k].in_ //= s.in_
+        st[k].sin //= 0
       else:
-        s.stage[k].in_ //= s.stage[k - 1].out
-        s.stage[k].sin //= s.stage[k - 1].sout
-    s.out //= s.stage[S - 1].out
-    s.sticky //= s.stage[S - 1].sout
+        st[k].in_ //= st[k - 1].out
+        st[k].sin //= st[k - 1].sout
+    s.out //= st[S - 1].out
+    s.sticky //= st[S - 1].sout
     set_module_name(s, "ShiftJamRTL", W=W, S=S)
 
   def line_trace(s):

@@ -62,8 +62,8 @@ def targets(r, synth):
     lut = synth["total"]["LUT"]
     out["fits_kv260"] = lut <= KV260_RESOURCES["LUT"]
     top = sorted(synth["units"].items(), key=lambda kv: -kv[1]["LUT"])[:3]
-    out["why"].append(f"resources: the RTL as written synthesizes to {lut} LUTs ({lut / KV260_RESOURCES['LUT']:.1f}x "
-                      f"the KV260's {KV260_RESOURCES['LUT']}; tellme synth); the largest are the FP32 units "
+    out["why"].append(f"resources: the RTL as written synthesizes to {lut} LUTs ({lut / KV260_RESOURCES['LUT']:.2f}x "
+                      f"the KV260's {KV260_RESOURCES['LUT']}; tellme synth); the largest units "
                       + ", ".join(f"{n} {u['LUT']}" for n, u in top))
   else:
     out["fits_kv260"] = None
