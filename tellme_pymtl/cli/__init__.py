@@ -133,7 +133,7 @@ def _parser():
   y.add_argument("--only", default=None, help="comma list of units (default: all)")
   y.add_argument("--jobs", type=int, default=2, help="yosys processes at a time")
   y.add_argument("--flat", action="store_true",
-                 help="flatten the FP units too (about 11%% fewer LUTs, three times the time)")
+                 help="flatten the FP units too (1-11%% fewer LUTs so far, three times the time)")
   y.add_argument("--json", action="store_true")
 
   f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")
