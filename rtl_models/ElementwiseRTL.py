@@ -11,11 +11,12 @@ Ports
 The unit has L = cfg.ew_L FP lanes (cfg.ew_lanes; L divides Q): a Q-element beat goes through them as Q/L
 chunks of L consecutive elements, one chunk per cycle, chosen from the held input beat (a and b are taken with
 the last chunk). Each lane widens its operands to binary32, runs the element-wise FP program (tellme_pymtl.
-fp_prog.elementwise_program: every mode computed, the command's mode selected; SiLU as x times a sigmoid
-by table, cubic pieces) in a fully pipelined FPProgRTL, and narrows the result to binary16 into the output beat register,
-which is sent once its Q/L chunks are in. RoPE pairs adjacent elements (lanes 2i, 2i+1), so L is even for it.
-One beat per Q/L cycles; latency len(program) + Q/L cycles. Fewer lanes, less logic: the program is 27
-binary32 operations per lane (49 when SiLU went through exp and a Newton reciprocal). Golden: tellme_pymtl.fused.elementwise.
+fp_prog.elementwise_program: every mode computed, the command's mode selected; SiLU as x times a sigmoid by
+table, cubic pieces) in a fully pipelined FPProgRTL, and narrows the result to binary16 into the output beat
+register, which is sent once its Q/L chunks are in. RoPE pairs adjacent elements (lanes 2i, 2i+1), so L is even
+for it. One beat per Q/L cycles; latency len(program) + Q/L cycles. Fewer lanes, less logic: the program is 28
+binary32 operations per lane (49 when SiLU went through exp and a Newton reciprocal).
+Golden: tellme_pymtl.fused.elementwise.
 """
 from pymtl3 import Component, Wire, mk_bits, update, update_ff, zext
 
