@@ -2,77 +2,77 @@
 ShiftJamRTL: a logarithmic right shifter that also gives the OR of the bits shifted out (combinational).
 
   in_    (W)     the value
-  amt    (S)     the right shift (shifts of W and more give 0: the caller's count stays below 2^S)
+  amt    (S)     the right shift, S <= 5 (shifts of W and more give 0)
   out    (W)     in_ >> amt
   sticky         OR of the bits of in_ below bit amt (the bits the shift drops)
 
-S stages, stage k shifting by 2^k when amt's bit k is set and OR-ing the 2^k bits it drops into the sticky bit:
-a few LUTs per stage for the sticky bit, where a mask (1 << amt) - 1 ANDed with in_ and OR-reduced costs a decoder
-and an AND-OR tree as wide as in_. The rounding steps of the FP units (FPRoundNormRTL) denormalize through it.
+Stage k shifts by 2^k when amt's bit k is set and ORs the 2^k bits it drops into the sticky bit: a few LUTs per
+stage for the sticky bit, where a mask (1 << amt) - 1 ANDed with in_ and OR-reduced costs a decoder and an
+AND-OR tree as wide as in_. The rounding steps of the FP units (FPRoundNormRTL) and the adder's alignment
+(FPAddRTL) go through it. One update block over five fixed stages (an amount narrower than 5 bits leaves the top
+stages off): as fast to simulate as the shift it replaced, where a sub-component per stage made every FP unit a
+third slower in Python.
 """
-from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update
+from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update, zext
 
 from tellme_pymtl.verilog_names import set_module_name
-
-
-class ShiftJamStageRTL(Component):
-  """One stage: shift right by D = 2^k when en, OR-ing the D dropped bits into the sticky bit."""
-
-  def construct(s, W, D):
-    BW = mk_bits(W)
-    s.in_ = InPort(BW)
-    s.sin = InPort()
-    s.en = InPort()
-    s.out = OutPort(BW)
-    s.sout = OutPort()
-    s.sh = Wire(BW)
-    s.drop = Wire()
-    if D >= W:
-      s.sh //= 0
-      s.drop //= lambda: s.in_ != 0
-    else:
-      s.sh[0:W - D] //= s.in_[D:W]
-      s.sh[W - D:W] //= 0
-      s.drop //= lambda: s.in_[0:D] != 0
-
-    @update
-    def up_stage():
-      if s.en:
-        s.out @= s.sh
-        s.sout @= s.sin | s.drop
-      else:
-        s.out @= s.in_
-        s.sout @= s.sin
-
-    set_module_name(s, "ShiftJamStageRTL", W=W, D=D)
-
-  def line_trace(s):
-    return f"{s.out}"
 
 
 class ShiftJamRTL(Component):
 
   def construct(s, W, S):
+    assert 1 <= S <= 5
     BW = mk_bits(W)
     s.in_ = InPort(BW)
     s.amt = InPort(mk_bits(S))
     s.out = OutPort(BW)
     s.sticky = OutPort()
-    # one attribute per stage, not a list: the stages are different modules (pymtl3's yosys translation
-    # instantiates a list's elements as its first element's module; tests/synth_test.py)
-    st = []
-    for k in range(S):
-      setattr(s, f"st{k}", ShiftJamStageRTL(W, 1 << k))
-      st.append(getattr(s, f"st{k}"))
-      st[k].en //= s.amt[k]
-      if k == 0:
-        st[k].in_ //= s.in_
-        st[k].sin //= 0
+
+    s.a5 = Wire(mk_bits(5))
+    if S == 5:
+      s.a5 //= s.amt
+    else:
+      s.a5 //= lambda: zext(s.amt, 5)
+    s.v = [Wire(BW) for _ in range(4)]      # after stages 0 .. 3
+    s.st = [Wire() for _ in range(4)]
+    # the bits each stage drops: the low min(2^k, W) bits
+    M0, M1, M2, M3, M4 = (BW((1 << min(1 << k, W)) - 1) for k in range(5))
+    D0, D1, D2, D3, D4 = (min(1 << k, W) for k in range(5))
+    Z = BW(0)
+
+    @update
+    def up_jam():
+      if s.a5[0]:
+        s.v[0] @= s.in_ >> D0
+        s.st[0] @= (s.in_ & M0) != Z
       else:
-        st[k].in_ //= st[k - 1].out
-        st[k].sin //= st[k - 1].sout
-    s.out //= st[S - 1].out
-    s.sticky //= st[S - 1].sout
+        s.v[0] @= s.in_
+        s.st[0] @= 0
+      if s.a5[1]:
+        s.v[1] @= s.v[0] >> D1
+        s.st[1] @= s.st[0] | ((s.v[0] & M1) != Z)
+      else:
+        s.v[1] @= s.v[0]
+        s.st[1] @= s.st[0]
+      if s.a5[2]:
+        s.v[2] @= s.v[1] >> D2
+        s.st[2] @= s.st[1] | ((s.v[1] & M2) != Z)
+      else:
+        s.v[2] @= s.v[1]
+        s.st[2] @= s.st[1]
+      if s.a5[3]:
+        s.v[3] @= s.v[2] >> D3
+        s.st[3] @= s.st[2] | ((s.v[2] & M3) != Z)
+      else:
+        s.v[3] @= s.v[2]
+        s.st[3] @= s.st[2]
+      if s.a5[4]:
+        s.out @= s.v[3] >> D4
+        s.sticky @= s.st[3] | ((s.v[3] & M4) != Z)
+      else:
+        s.out @= s.v[3]
+        s.sticky @= s.st[3]
+
     set_module_name(s, "ShiftJamRTL", W=W, S=S)
 
   def line_trace(s):
