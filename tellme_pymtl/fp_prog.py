@@ -125,18 +125,17 @@ def _cheb_cubic(f, i, h):
 SIG_H, SIG_LO, SIG_HI = 8, -32.0, 17.0
 
 
-def _sig_tables():
-  ks = range(int(SIG_LO * SIG_H), int(SIG_HI * SIG_H) + 1)
-  cs = [_cheb_cubic(_sigmoid, i, SIG_H) for i in ks]
-  return [KTable(f"sig_c{q}", -ks[0], [c[q] for c in cs]) for q in range(4)]
+def _cubic_tables(name, f, h, i0, i1):
+  """The coefficient tables c0..c3 of the cubic pieces of f((i + u) / h), i = i0 .. i1, read at K = i."""
+  cs = [_cheb_cubic(f, i, h) for i in range(i0, i1 + 1)]
+  return [KTable(f"{name}_c{q}", -i0, [c[q] for c in cs]) for q in range(4)]
 
 
-SIG_TABLES = _sig_tables()
+SIG_TABLES = _cubic_tables("sig", _sigmoid, SIG_H, int(SIG_LO * SIG_H), int(SIG_HI * SIG_H))
 
 # exp's reduced argument: cubic pieces of width 1/EXP_H over |f| <= 0.35 (j = rint(32f) in [-12, 12]).
 EXP_H, EXP_J = 32, 12
-EXP_TABLES = [KTable(f"exp_c{q}", EXP_J, [_cheb_cubic(math.exp, j, EXP_H)[q] for j in range(-EXP_J, EXP_J + 1)])
-              for q in range(4)]
+EXP_TABLES = _cubic_tables("exp", math.exp, EXP_H, -EXP_J, EXP_J)
 RECIP_TABLE = Table("recip", 0, 6, lambda m: 1.0 / m)
 RSQRT_TABLE = Table("rsqrt", 1, 5, lambda m: 1.0 / math.sqrt(m))
 
