@@ -6,8 +6,8 @@ FPOpStageRTL: one operation of an FP program (tellme_pymtl/fp_prog.py) and its p
   rout[nr], kout[nk]                     the registers leaving the stage (registered)
 
 The operation's unit is chosen when the stage is constructed: FPMulRTL / FPAddRTL / FPMaxRTL for arithmetic,
-FPToIntRTL / IntToFPRTL for rndi / i2f, FPRoundPackRTL for scl, a ROM for tab and ktab, wiring for mant, expo, odd, sgn,
-and a priority mux over the input's class for fix. Constants are binary32 literals.
+FPToIntRTL / IntToFPRTL for rndi / i2f, FPRoundPackRTL for scl, a ROM for tab and ktab, wiring for mant, expo,
+odd, sgn, and a priority mux over the input's class for fix. Constants are binary32 literals.
 """
 from pymtl3 import Component, InPort, OutPort, Wire, concat, mk_bits, sext, update, update_ff, zext
 
