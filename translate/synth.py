@@ -41,23 +41,29 @@ _SX = "synth_xilinx -family xcup -uram -flatten -top {top}"
 # `stat` counts it per instance. Default ("fp"): the FP program lanes and the FP arithmetic units, so the 16
 # lanes of a unit cost one synthesis; at the paper configuration the whole design then takes minutes, and the
 # LUTs come out 1-12% above full flattening (the whole design: 200,661 against 178,882 before the FP programs
-# by table, 150,076 against 148,857 after; constants and unused outputs do not cross the kept boundaries). "flat": only the FP program lanes kept (a lane's 49 stages, as they were, flattened
-# into 16 copies took yosys over 20 minutes); about 7 minutes for the paper configuration on 2 cores.
+# by table, 150,076 against 148,857 after; constants and unused outputs do not cross the kept boundaries).
+# "flat": only the FP program lanes kept (a lane's 49 stages, as they were, flattened into 16 copies took yosys
+# over 20 minutes); about 7 minutes for the paper configuration on 2 cores.
 KEEP = {"fp": ("FPProgLaneRTL* FPAddRTL* FPMulRTL* FPMulWideRTL* FPConvRTL* FPMaxRTL* FPDivRTL* IntToFPRTL* "
                "FPToIntRTL* FPRoundPackRTL* FoldAddStageRTL*"),
         "flat": "FPProgLaneRTL*"}
 
 
+# After alumacc, `maccmap -unmap` turns its multi-operand $macc cells (alumacc folds every chain of additions,
+# an adder tree or an a + b - c exponent, into one) back into two-operand additions, which synth_xilinx maps to
+# carry chains as Vivado does; left as $macc, yosys builds them as full-adder compressors in LUTs (the TLMM
+# lane's 28-input adder tree: 1,516 LUTs instead of 335, the whole engine 30,993 instead of 14,287).
 def script(mode="fp"):
   if mode not in KEEP:
     raise ToolError(f"unknown synthesis mode {mode} (modes: {', '.join(KEEP)})")
   return ("read_verilog -sv {file}; hierarchy -top {top}; setattr -mod -set keep_hierarchy 1 " + KEEP[mode]
           + "; " + _SX + " -run :coarse; "
-          "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; opt; memory -nomap; opt_clean; "
+          "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; maccmap -unmap; opt; memory -nomap; "
+          "opt_clean; "
           + _SX + " -run map_memory:; tee -o {stat} stat")
 
 
-SCRIPT_VERSION = 3
+SCRIPT_VERSION = 4
 
 LUTRAM_LUTS = {"RAM32M16": 8, "RAM64M8": 8, "RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2,
                "RAM128X1D": 4, "RAM256X1D": 8, "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
@@ -231,5 +237,5 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
   units = {n: units[n] for n in names}
   total = {k: sum(u[k] for u in units.values()) for k in RESOURCES}
   return {"config": cfg.name, "digest": cfg.digest(), "mode": mode, "keep_hierarchy": KEEP[mode],
-          "flow": _SX.format(top="<unit>") + " (coarse step without share)",
+          "flow": _SX.format(top="<unit>") + " (coarse step without share, $macc unmapped)",
           "units": units, "total": total, "paper": PAPER_RESOURCES, "kv260": KV260_RESOURCES}
