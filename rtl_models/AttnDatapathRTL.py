@@ -8,13 +8,13 @@ pipelines is combinational; the controllers keep every register (rows, scores, p
   MAX             m' = max(mx_a, s)                           (s: the combine's output)
   EXP             ExpPairRTL on (x, s - m'): x = mx_a - m', or exp_s - mx_a when exp_fifo (decode pass 2)
   L               la_out = lm_a * exp_a + exp_p
-  UPD   Q lanes   upd_out = upd_o * upd_a + upd_p * fp32(upd_v)
+  UPD   Q lanes   upd_out = upd_o * upd_a + upd_p * fp32(upd_v)   (one multiplier: a or p is 1.0, see below)
   FIN   Q lanes   fin = fp16(upd_o * upd_a)                   (the same multipliers: upd_a = r)
   RECP            FPProgRTL(recip)
 Decode's o + p * v runs on UPD with upd_a = 1.0 (o * 1.0 is o bit for bit), its q . k on DOT: both as
 tellme_pymtl.attention computes them.
 """
-from pymtl3 import Component, update
+from pymtl3 import Bits32, Component, Wire, update
 
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl.verilog_names import set_module_name
@@ -95,24 +95,55 @@ class AttnDatapathRTL(Component):
         s.d1.a @= s.dp_mx_a
         s.d1.b @= s.mx.out
 
-    # UPD and FIN
+    # UPD and FIN: one multiplier per lane. In the online softmax m' = max(m, s), so a = exp(m - m') or
+    # p = exp(s - m') is exp(+-0) = 1.0 exactly whenever m and s are finite, and x * 1.0 = x (for a NaN x only
+    # the payload differs, and a NaN term makes the sum the canonical NaN anyway). So o * a + p * v takes one
+    # product: v * p + o when a = 1.0, else o * a + v: p is 1.0 then, or NaN, and a NaN p makes l = l * a + p
+    # NaN and with it the row's output, whatever o is (products and sums commute bit for bit). Decode passes
+    # a = 1.0 (o + p * v); FIN multiplies o * r (fin = fp16(o) when r = 1.0).
     s.cv = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
-    s.mo = [FPMulRTL(8, 23) for _ in range(Q)]
-    s.mp = [FPMulRTL(8, 23) for _ in range(Q)]
+    s.mu = [FPMulRTL(8, 23) for _ in range(Q)]
     s.ad = [FPAddRTL(8, 23) for _ in range(Q)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
+    s.a1 = Wire()
+    s.mb = Wire(Bits32)                              # p or a: the product's factor common to the lanes
+    s.ma = [Wire(Bits32) for _ in range(Q)]          # v or o
+    s.tb = [Wire(Bits32) for _ in range(Q)]          # o or v: the term added to the product
+    s.xo = [Wire(Bits32) for _ in range(Q)]          # o * a
     for ln in range(Q):
       s.cv[ln].in_ //= s.dp_upd_v[ln]
-      s.mo[ln].a //= s.dp_upd_o[ln]
-      s.mo[ln].b //= s.dp_upd_a
-      s.mp[ln].a //= s.dp_upd_p
-      s.mp[ln].b //= s.cv[ln].out
-      s.ad[ln].a //= s.mo[ln].out
-      s.ad[ln].b //= s.mp[ln].out
+      s.mu[ln].a //= s.ma[ln]
+      s.mu[ln].b //= s.mb
+      s.ad[ln].a //= s.mu[ln].out
+      s.ad[ln].b //= s.tb[ln]
       s.ad[ln].sub //= 0
       s.dp_upd_out[ln] //= s.ad[ln].out
-      s.nar[ln].in_ //= s.mo[ln].out
+      s.nar[ln].in_ //= s.xo[ln]
       s.dp_fin[ln] //= s.nar[ln].out
+    ONE = Bits32(0x3F800000)
+
+    @update
+    def up_upd():
+      s.a1 @= s.dp_upd_a == ONE
+      if s.a1:
+        s.mb @= s.dp_upd_p
+      else:
+        s.mb @= s.dp_upd_a
+      for ln in range(Q):
+        if s.a1:
+          s.ma[ln] @= s.cv[ln].out
+          s.tb[ln] @= s.dp_upd_o[ln]
+        else:
+          s.ma[ln] @= s.dp_upd_o[ln]
+          s.tb[ln] @= s.cv[ln].out
+
+    @update
+    def up_fin():
+      for ln in range(Q):
+        if s.a1:
+          s.xo[ln] @= s.dp_upd_o[ln]
+        else:
+          s.xo[ln] @= s.mu[ln].out
 
     # RECP
     s.recp = FPProgRTL(P.PROGRAMS["recip"], 1)

@@ -23,8 +23,8 @@ OPS = (
   ("lm_a", 32, False),      # l (EXP: l * a + p)
   ("upd_o", 32, True),      # o                             UPD lanes: upd_o * upd_a + upd_p * fp32(upd_v)
   ("upd_v", 16, True),      # v (fp16)
-  ("upd_a", 32, False),     # a (or 1.0; r in FIN: upd_o * r)
-  ("upd_p", 32, False),     # p
+  ("upd_a", 32, False),     # a (or 1.0; r in FIN: upd_o * r); a or p is 1.0, or the row's l is NaN
+  ("upd_p", 32, False),     # p                             (the softmax's a = exp(m - m'), p = exp(s - m'))
   ("recp_val", 1, False),
   ("recp_in", 32, False),   # l
   ("recp_rdy", 1, False),

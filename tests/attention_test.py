@@ -151,6 +151,32 @@ def test_prefill_rtl(cfgname, n, H, Hkv, d, npe, delay, level, cmdline_opts):
   run_prefill(level, cfg, q, k, v, delay, 2, cmdline_opts, npe=npe, max_hdim=max(d, 16))
 
 
+def special_qkv(seed, n, H, Hkv, d):
+  """q, k, v with some elements +-inf, NaN, -0 and +-65504: scores that are +-inf or NaN, running maxima that
+  become infinite, products that overflow. The datapath's UPD lanes take one product because a or p is 1.0
+  whenever the result is not NaN (AttnDatapathRTL); these are the cases where that argument needs care."""
+  q, k, v = qkv(seed, n, H, Hkv, d, 2.0)
+  rng = np.random.default_rng(seed + 1)
+  specials = np.array([np.inf, -np.inf, np.nan, -0.0, 65504, -65504], dtype=np.float16)
+  for x, p in ((q, 0.08), (k, 0.08), (v, 0.08)):
+    mask = rng.random(x.shape) < p
+    x[mask] = rng.choice(specials, size=int(mask.sum()))
+  return q, k, v
+
+
+@pytest.mark.parametrize("level", ["cl", "rtl", "verilog"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_attention_special_values(seed, level, cmdline_opts):
+  from .conftest import need_level
+  need_level(level, cmdline_opts)
+  q, k, v = special_qkv(seed, 9, 2, 1, 8)
+  ref = A.prefill(q, k, v, ATTN_SMALL.Q)
+  vals = ref.astype(np.float32)
+  assert np.isnan(vals).any() and np.isfinite(vals).any()       # both kinds of rows are exercised
+  run_prefill(level, ATTN_SMALL, q, k, v, 2, seed, cmdline_opts, npe=4, max_hdim=16)
+  run_decode(level, ATTN_SMALL, q[-1:], k, v, 2, seed, cmdline_opts, max_hdim=16)
+
+
 @st.composite
 def prefill_case(draw, max_n):
   n, H, Hkv, d, scale, seed = draw(attn_shape(max_n=max_n))
