@@ -87,6 +87,17 @@ def test_yosys_loop_workaround(tmp_path):
   assert n_ok == 4
 
 
+@need_yosys
+def test_adder_tree_maps_to_carry_chains(tmp_path):
+  """The flow's `maccmap -unmap`: a TLMM lane's adder tree (28 signed 10-bit lookups into 15 bits) comes out as
+  two-operand additions on carry chains, about a LUT per sum bit (27 adders of 10 to 15 bits: under 420), as
+  Vivado maps adders; alumacc's single $macc, left to yosys, became full-adder compressors of 1,516 LUTs."""
+  from rtl_models.AdderTreeRTL import AdderTreeRTL
+  path, top = S.translate_yosys(AdderTreeRTL(10, 15, 28), str(tmp_path))
+  r = S.run_yosys(path, top, str(tmp_path / "y.log"))
+  assert r["CARRY"] >= 27 * 10 / 8 and r["LUT"] <= 27 * 15 + 15
+
+
 def test_parse_stat():
   text = """
 === top ===
