@@ -293,23 +293,49 @@ EW_MODES = {"none": 0, "rope": 1, "add": 2, "mult_silu": 3, "relu2": 4}
 def elementwise_program():
   """The element-wise unit's per-element computation, every mode at once, selected by K[0] (EW_MODES).
   Inputs: R0 = a, R1 = a's RoPE partner, R2 = cos, R3 = +-sin (signed so that y = R0*R2 + R1*R3), R4 = b.
-    none: a;  rope: a*cos + partner*(+-sin);  add: a + b;  mult_silu: silu(a) * b;  relu2: max(a, 0)^2 * b"""
+    none: a;  rope: a*cos + partner*(+-sin);  add: a + b;  mult_silu: silu(a) * b;  relu2: max(a, 0)^2 * b
+  RoPE's two products and its (and ADD's) sum run on the SiLU cubic's first two multiplies and second addition,
+  their operands picked by the mode ("sel"; the cubic's registers are free outside mult_silu), as
+  partner*sin + a*cos (IEEE addition commutes bit for bit); mult_silu and relu2 share the multiply by b."""
   b = _Builder(nin=5, nkin=1)
   m = EW_MODES
-  # rope and add share one adder: (a*cos) + (partner*sin) or a + b, the operands picked by the mode
-  x = b.op("mul", b.r(), 0, 2)
-  t = b.op("mul", b.r(), 1, 3)
-  b.op("sel", x, 0, _by_mode({m["rope"]: x}, 0))
-  b.op("sel", t, 0, _by_mode({m["rope"]: t}, 4))
-  s = b.op("add", x, x, t)
+  rope, add = m["rope"], m["add"]
   relu = b.op("max", b.r(), 0, _c(0.0))
   b.op("mul", relu, relu, relu)
-  silu = _silu_into(b, 0)
+  # silu(a) as _silu_into, with RoPE and ADD threaded through its cubic's multiplies and an addition
+  lo = b.op("max", b.r(), 0, _c(SIG_LO))
+  c = b.op("min", b.r(), lo, _c(SIG_HI))
+  b.op("mul", c, c, _c(float(SIG_H)))
+  k = b.op("rndi", b.k(), c)
+  u = b.op("i2f", b.r(), k)
+  b.op("sub", u, c, u)
+  p, t = c, b.r()
+  ac, s = b.r(), b.r()                              # RoPE's a*cos; RoPE's and ADD's sum
+  b.op("ktab", p, k, SIG_TABLES[3])
+  b.op("sel", p, 0, _by_mode({rope: 0}, p))
+  b.op("sel", u, 0, _by_mode({rope: 2}, u))
+  b.op("mul", p, p, u)                              # c3*u, or a*cos
+  b.op("sel", ac, 0, _by_mode({rope: p}, ac))
+  b.op("ktab", t, k, SIG_TABLES[2])
+  b.op("add", p, p, t)
+  b.op("sel", p, 0, _by_mode({rope: 1}, p))
+  b.op("sel", u, 0, _by_mode({rope: 3}, u))
+  b.op("mul", p, p, u)                              # (..)*u, or partner*sin
+  b.op("sel", p, 0, _by_mode({add: 0}, p))
+  b.op("ktab", t, k, SIG_TABLES[1])
+  b.op("sel", t, 0, _by_mode({rope: ac, add: 4}, t))
+  b.op("add", p, p, t)                              # + c1, or partner*sin + a*cos, or a + b
+  b.op("sel", s, 0, _by_mode({rope: p, add: p}, s))
+  b.op("mul", p, p, u)
+  b.op("ktab", t, k, SIG_TABLES[0])
+  b.op("add", p, p, t)
+  y = b.op("mul", p, lo, p)
+  b.op("fix", y, 0, (("nan", F32_NAN), ("ninf", F32_NZERO)))
   # mult_silu and relu2 share the multiply by b
-  b.op("sel", silu, 0, _by_mode({m["relu2"]: relu}, silu))
-  b.op("mul", silu, silu, 4)
-  y = b.op("sel", b.r(), 0, _by_mode({m["rope"]: s, m["add"]: s, m["mult_silu"]: silu, m["relu2"]: silu}, 0))
-  return Program("elementwise", b.ops, b.nr, b.nk, y, nin=5, nkin=1)
+  b.op("sel", y, 0, _by_mode({m["relu2"]: relu}, y))
+  b.op("mul", y, y, 4)
+  out = b.op("sel", b.r(), 0, _by_mode({rope: s, add: s, m["mult_silu"]: y, m["relu2"]: y}, 0))
+  return Program("elementwise", b.ops, b.nr, b.nk, out, nin=5, nkin=1)
 
 
 def _by_mode(picks, other):
