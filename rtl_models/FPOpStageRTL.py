@@ -4,6 +4,8 @@ FPOpStageRTL: one operation of an FP program (tellme_pymtl/fp_prog.py) and its p
   rin[nr] (32 bits), kin[nk] (KB bits)   the program's registers entering the stage
   en                                     load the stage register
   rout[nr], kout[nk]                     the registers leaving the stage (registered)
+With comb=True there is no register and no en: rnext[nr], knext[nk] are the registers after the operation,
+combinationally (FPProgSeqRTL runs the operations one a cycle on one register file).
 
 The operation's unit is chosen when the stage is constructed: FPMulRTL / FPAddRTL / FPMaxRTL for arithmetic,
 FPToIntRTL / IntToFPRTL for rndi / i2f, FPRoundPackRTL for scl, a ROM for tab and ktab, wiring for mant, expo,
@@ -25,18 +27,22 @@ B32 = mk_bits(32)
 
 class FPOpStageRTL(Component):
 
-  def construct(s, op, nr, nk):
+  def construct(s, op, nr, nk, comb=False):
     KB = P.KB
     BK = mk_bits(KB)
     nk = max(nk, 1)
     kind, d = op[0], op[1]
-    s.en = InPort()
     s.rin = [InPort(B32) for _ in range(nr)]
     s.kin = [InPort(BK) for _ in range(nk)]
-    s.rout = [OutPort(B32) for _ in range(nr)]
-    s.kout = [OutPort(BK) for _ in range(nk)]
-    s.rnext = [Wire(B32) for _ in range(nr)]
-    s.knext = [Wire(BK) for _ in range(nk)]
+    if comb:
+      s.rnext = [OutPort(B32) for _ in range(nr)]
+      s.knext = [OutPort(BK) for _ in range(nk)]
+    else:
+      s.en = InPort()
+      s.rout = [OutPort(B32) for _ in range(nr)]
+      s.kout = [OutPort(BK) for _ in range(nk)]
+      s.rnext = [Wire(B32) for _ in range(nr)]
+      s.knext = [Wire(BK) for _ in range(nk)]
     writes_r = kind not in ("rndi", "expo")
     writes_k = kind in ("rndi", "expo", "odd")
     if writes_r:
@@ -231,18 +237,20 @@ class FPOpStageRTL(Component):
     else:
       raise ValueError(f"unknown FP program operation {kind}")
 
-    @update_ff
-    def up_stage():
-      if s.en:
-        for i in range(nr):
-          s.rout[i] <<= s.rnext[i]
-        for j in range(nk):
-          s.kout[j] <<= s.knext[j]
+    if not comb:
+      @update_ff
+      def up_stage():
+        if s.en:
+          for i in range(nr):
+            s.rout[i] <<= s.rnext[i]
+          for j in range(nk):
+            s.kout[j] <<= s.knext[j]
 
-    set_module_name(s, "FPOpStageRTL", op=_op_tag(op), r=nr, k=nk)
+    s.comb = comb
+    set_module_name(s, "FPOpRTL" if comb else "FPOpStageRTL", op=_op_tag(op), r=nr, k=nk)
 
   def line_trace(s):
-    return f"{s.rout[0]}"
+    return f"{(s.rnext if s.comb else s.rout)[0]}"
 
 
 def _rom(s, bits):

@@ -17,10 +17,10 @@ Ports
   busy  OutPort                    not IDLE
 
 Per token: LOAD (x into the vector buffer, Q binary32 lane sums of squares, one beat per cycle), COMB (the Q
-lane sums added lane 0 first, Q-1 cycles), MEAN (sum * inv_n + eps into the rsqrt pipeline FPProgRTL),
-RSQ (its latency), NORM (a g beat against the buffered x through L = cfg.rms_L lanes as Q/L chunks, one a
-cycle, into the output register (ChunkOutRegRTL), the running absmax taken along lane by lane, g taken with the
-last chunk), AOUT. Golden: tellme_pymtl.fused.rms_max.
+lane sums added lane 0 first, Q-1 cycles), MEAN (sum * inv_n + eps into the rsqrt program: FPProgSeqRTL, its
+steps on one multiplier and one adder), RSQ (its latency), NORM (a g beat against the buffered x through
+L = cfg.rms_L lanes as Q/L chunks, one a cycle, into the output register (ChunkOutRegRTL), the running absmax
+taken along lane by lane, g taken with the last chunk), AOUT. Golden: tellme_pymtl.fused.rms_max.
 """
 from pymtl3 import Component, InPort, OutPort, Wire, mk_bits, update, update_ff, zext
 
@@ -32,7 +32,7 @@ from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
 from .FPMaxRTL import FPMaxRTL
 from .FPMulRTL import FPMulRTL
-from .FPProgRTL import FPProgRTL
+from .FPProgSeqRTL import FPProgSeqRTL
 
 IDLE, LOAD, COMB, MEAN, RSQ, NORM, AOUT = range(7)
 
@@ -101,7 +101,7 @@ class RMSMaxCtrlRTL(Component):
     s.madd.a //= s.mmul.out
     s.madd.b //= s.eps
     s.madd.sub //= 0
-    s.rsq = FPProgRTL(P.PROGRAMS["rsqrt"], 1)
+    s.rsq = FPProgSeqRTL(P.PROGRAMS["rsqrt"])      # one a token: one operation a cycle, the same latency
     s.rsq.in_.msg[0] //= s.madd.out
     # NORM: y = fp16((x * r) * g), |y| into the absmax chain (elements past n masked)
     s.nx = [Wire(B16) for _ in range(L)]

@@ -6,11 +6,13 @@ and special inputs; and each function meets its stated accuracy against float64.
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
-from pymtl3 import mk_bits
+from pymtl3 import Component, mk_bits
 
 from rtl_models.FPProgRTL import FPProgRTL
+from rtl_models.FPProgSeqRTL import FPProgSeqRTL
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl.harness import TestHarness, run_harness
+from tellme_pymtl.ifcs import VecRecvIfcRTL, VecSendIfcRTL
 
 from .conftest import need_level
 
@@ -19,7 +21,7 @@ SPECIAL = [0x00000000, 0x80000000, 0x00000001, 0x807FFFFF, 0x00800000, 0x7F7FFFF
            0xC2C80000, 0x3F000000, 0x40800000, 0x3E800000]
 
 
-def run_prog(name, bits, n, level, cmdline_opts, max_delay=0, seed=0):
+def run_prog(name, bits, n, level, cmdline_opts, max_delay=0, seed=0, seq=False):
   prog = P.PROGRAMS[name]
   bits = list(bits) + [0x3F800000] * ((-len(bits)) % n)
   x = np.array(bits, dtype=np.uint32).view(np.float32)
@@ -27,7 +29,8 @@ def run_prog(name, bits, n, level, cmdline_opts, max_delay=0, seed=0):
   B32 = mk_bits(32)
   ins = [[B32(int(v)) for v in bits[i:i + n]] for i in range(0, len(bits), n)]
   outs = [[B32(int(v)) for v in want[i:i + n]] for i in range(0, len(bits), n)]
-  th = TestHarness(FPProgRTL(prog, n), {"in_": ins}, {"out": outs}, max_delay=max_delay, seed=seed)
+  th = TestHarness(FPProgSeqRTL(prog) if seq else FPProgRTL(prog, n), {"in_": ins}, {"out": outs},
+                   max_delay=max_delay, seed=seed)
   return run_harness(th, verilog=(level == "verilog"), cmdline_opts=cmdline_opts)
 
 
@@ -39,6 +42,57 @@ def test_specials_and_latency(name, level, cmdline_opts):
   beats = len(SPECIAL) // 2
   # one beat per cycle once the pipeline is full: latency = program length
   assert cycles == len(P.PROGRAMS[name]) + beats + 1
+
+
+class _SeqMode(Component):
+  """FPProgSeqRTL with its integer input (the element-wise mode) tied to a constant."""
+
+  def construct(s, prog, mode):
+    s.in_ = VecRecvIfcRTL(mk_bits(32), prog.nin)
+    s.out = VecSendIfcRTL(mk_bits(32), 1)
+    s.u = FPProgSeqRTL(prog)
+    s.in_ //= s.u.in_
+    s.out //= s.u.out
+    s.u.kin[0] //= mode
+
+  def line_trace(s):
+    return s.u.line_trace()
+
+
+@pytest.mark.parametrize("level", ["rtl", "verilog"])
+@pytest.mark.parametrize("name", sorted(P.PROGRAMS) + ["elementwise"])
+def test_sequential_specials_and_latency(name, level, cmdline_opts):
+  """FPProgSeqRTL (one operation a cycle, shared multiplier and adder) gives the FL interpreter's results with
+  FPProgRTL's latency: each result len(program) cycles after its input, the next input taken as it leaves."""
+  need_level(level, cmdline_opts)
+  if name == "elementwise":                  # five inputs and the mode (kin): each mode on special operands
+    if level == "verilog":
+      pytest.skip("the element-wise program's sequential run is checked in Python simulation")
+    prog = P.EW_PROGRAM
+    rng = np.random.default_rng(3)
+    B32 = mk_bits(32)
+    for m in range(6):
+      # canonical NaNs only: the interpreter canonicalizes its result and mode none passes a through (the unit's
+      # inputs are fp16 conversions, whose NaNs are canonical)
+      a = [np.array(rng.choice([v for v in SPECIAL if v != 0xFFC00001], 8), dtype=np.uint32) for _ in range(5)]
+      want = P.run(prog, *[x.view(np.float32) for x in a], k=(np.full(8, m),)).view(np.uint32)
+      th = TestHarness(_SeqMode(prog, m), {"in_": [[B32(int(x[i])) for x in a] for i in range(8)]},
+                       {"out": [[B32(int(w))] for w in want]})
+      assert run_harness(th) == 8 * len(prog) + 2
+    return
+  cycles = run_prog(name, SPECIAL, 1, level, cmdline_opts, seq=True)
+  assert cycles == len(SPECIAL) * len(P.PROGRAMS[name]) + 2
+
+
+@pytest.mark.parametrize("name", sorted(P.PROGRAMS))
+@settings(max_examples=6)
+@given(data=st.data())
+def test_sequential_random_with_stalls(name, data, cmdline_opts):
+  vals = data.draw(st.lists(st.one_of(st.integers(0, 0xFFFFFFFF), st.sampled_from(SPECIAL),
+                                      st.floats(-120, 120, width=32).map(lambda f: P.f32bits(f))),
+                            min_size=1, max_size=8))
+  run_prog(name, vals, 1, "rtl", cmdline_opts, max_delay=data.draw(st.integers(0, 3)),
+           seed=data.draw(st.integers(0, 99)), seq=True)
 
 
 @pytest.mark.parametrize("name", sorted(P.PROGRAMS))
