@@ -10,7 +10,7 @@ for bit and the same latency as FPProgRTL with one lane; it takes a new input wh
 
 The multiplications share one FPMulRTL and the additions and subtractions one FPAddRTL, their operands (a
 register or a constant) picked by the step; every other operation keeps its own logic (FPOpStageRTL with
-comb=True, no register). The cycle an input is taken runs operation 0 on it; cycle k runs operation k on the
+comb=True, no register), of which the step takes the one register it writes. The cycle an input is taken runs operation 0 on it; cycle k runs operation k on the
 register file, which takes the result every cycle.
 """
 from pymtl3 import Component, InPort, Wire, mk_bits, update, update_ff
@@ -75,34 +75,46 @@ class FPProgSeqRTL(Component):
       for k in range(S):
         getattr(s, name)[k] //= vals[k]
     kinds = [op[0] for op in prog.ops]
+    writes_r = [k not in ("rndi", "expo") for k in kinds]
+    writes_k = [k in ("rndi", "expo", "odd") for k in kinds]
+    kdest = [op[2] if k == "odd" else op[1] for k, op in zip(kinds, prog.ops)]
+    KW = max(1, (nk - 1).bit_length())
     table("t_mul", 1, [int(k == "mul") for k in kinds])
     table("t_ar", 1, [int(k in ARITH) for k in kinds])
     table("t_sub", 1, [int(k == "sub") for k in kinds])
     table("t_a", OW, [src(op[2]) if k in ARITH else 0 for k, op in zip(kinds, prog.ops)])
     table("t_b", OW, [src(op[3]) if k in ARITH else 0 for k, op in zip(kinds, prog.ops)])
-    table("t_d", RW, [op[1] if k in ARITH else 0 for k, op in zip(kinds, prog.ops)])
+    table("t_wr", 1, [int(w) for w in writes_r])
+    table("t_d", RW, [op[1] if w else 0 for w, op in zip(writes_r, prog.ops)])
+    table("t_wk", 1, [int(w) for w in writes_k])
+    table("t_kd", KW, [kd if w else 0 for w, kd in zip(writes_k, kdest)])
 
     s.mul = FPMulRTL(8, 23)
     s.add = FPAddRTL(8, 23)
-    s.res = Wire(B32)
-    # every other operation: its own combinational logic, its results gathered per step
-    s.onx = [[Wire(B32) for _ in range(nr)] for _ in range(S)]
-    s.oknx = [[Wire(BK) for _ in range(nk)] for _ in range(S)]
+    s.opa = Wire(B32)
+    s.opb = Wire(B32)
+    s.mul.a //= s.opa
+    s.mul.b //= s.opb
+    s.add.a //= s.opa
+    s.add.b //= s.opb
+    s.val = Wire(B32)                                # the step's result (the one register it writes)
+    s.kval = Wire(BK)
+    # every other operation: its own combinational logic; only the register it writes is taken
+    s.sres = [Wire(B32) for _ in range(S)]
+    s.skres = [Wire(BK) for _ in range(S)]
     for k, op in enumerate(prog.ops):
       if op[0] in ARITH:
-        for i in range(nr):
-          s.onx[k][i] //= 0
-        for j in range(nk):
-          s.oknx[k][j] //= 0
+        s.sres[k] //= 0
+        s.skres[k] //= 0
         continue
       u = FPOpStageRTL(op, nr, prog.nk, comb=True)
       setattr(s, f"op{k}", u)
       for i in range(nr):
         u.rin[i] //= s.cur[i]
-        s.onx[k][i] //= u.rnext[i]
       for j in range(nk):
         u.kin[j] //= s.kcur[j]
-        s.oknx[k][j] //= u.knext[j]
+      s.sres[k] //= u.rnext[op[1]] if writes_r[k] else 0
+      s.skres[k] //= u.knext[kdest[k]] if writes_k[k] else 0
 
     @update
     def up_cur():
@@ -124,31 +136,29 @@ class FPProgSeqRTL(Component):
 
     @update
     def up_units():
-      s.mul.a @= s.ext[s.t_a[s.st]]
-      s.mul.b @= s.ext[s.t_b[s.st]]
-      s.add.a @= s.ext[s.t_a[s.st]]
-      s.add.b @= s.ext[s.t_b[s.st]]
+      s.opa @= s.ext[s.t_a[s.st]]
+      s.opb @= s.ext[s.t_b[s.st]]
       s.add.sub @= s.t_sub[s.st]
 
     @update
     def up_next():
       if s.t_mul[s.st]:
-        s.res @= s.mul.out
+        s.val @= s.mul.out
+      elif s.t_ar[s.st]:
+        s.val @= s.add.out
       else:
-        s.res @= s.add.out
+        s.val @= s.sres[s.st]
+      s.kval @= s.skres[s.st]
       for i in range(nr):
-        if s.t_ar[s.st]:
-          if s.t_d[s.st] == i:
-            s.nxt[i] @= s.res
-          else:
-            s.nxt[i] @= s.cur[i]
+        if s.t_wr[s.st] & (s.t_d[s.st] == i):
+          s.nxt[i] @= s.val
         else:
-          s.nxt[i] @= s.onx[s.st][i]
+          s.nxt[i] @= s.cur[i]
       for j in range(nk):
-        if s.t_ar[s.st]:
-          s.knxt[j] @= s.kcur[j]
+        if s.t_wk[s.st] & (s.t_kd[s.st] == j):
+          s.knxt[j] @= s.kval
         else:
-          s.knxt[j] @= s.oknx[s.st][j]
+          s.knxt[j] @= s.kcur[j]
 
     @update
     def up_ifc():
