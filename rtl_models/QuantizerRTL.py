@@ -22,6 +22,7 @@ from .AsyncRAMRTL import AsyncRAMRTL
 from .FPConvRTL import FPConvRTL
 from .FPDivRTL import FPDivRTL
 from .FPMaxRTL import FPMaxRTL
+from .MagMaxRTL import MagMaxRTL
 from .FPMulRTL import FPMulRTL
 from .FPToIntRTL import FPToIntRTL
 
@@ -32,7 +33,6 @@ class QuantizerRTL(Component):
 
   def construct(s, cfg):
     G, T, Q, AB, DB = cfg.G, cfg.T, cfg.Q, cfg.act_bits, cfg.dim_bits
-    QL = Q - 1                     # the last lane (a named constant: its index then has the right width)
     L = cfg.q_lanes
     KS = cfg.block_in
     NSUB = Q // L                   # sub-words of a buffered beat
@@ -71,7 +71,7 @@ class QuantizerRTL(Component):
     # datapath: buffer, absmax chain, divider, Lq quantize lanes, block register
     s.vbuf = [AsyncRAMRTL(16 * L, DEPTH) for _ in range(NSUB)]   # sub-word k of every buffered beat
     s.absx = [Wire(B16) for _ in range(Q)]
-    s.maxc = [FPMaxRTL(5, 10) for _ in range(Q)]
+    s.maxc = MagMaxRTL(Q)
     s.amax_w = FPConvRTL(5, 10, 8, 23)
     s.floor = FPMaxRTL(8, 23)
     s.div = FPDivRTL()
@@ -93,10 +93,10 @@ class QuantizerRTL(Component):
     s.qcat = Wire(mk_bits(AB * L))                              # the Lq quantized values of a chunk
     for j in range(L):
       s.qcat[AB * j:AB * (j + 1)] //= s.qv[j]
+    s.maxc.acc //= s.amax
     for q in range(Q):
-      s.maxc[q].b //= s.absx[q]
-      s.maxc[q].a //= s.amax if q == 0 else s.maxc[q - 1].out
-    s.amax_w.in_ //= s.maxc[Q - 1].out
+      s.maxc.in_[q] //= s.absx[q]
+    s.amax_w.in_ //= s.maxc.out
     s.floor.a //= s.amax_w.out
     s.floor.b //= B32(0x3727C5AC)           # binary32(1e-5)
     s.div.a //= B32(0x42FE0000)             # 127.0
@@ -169,7 +169,7 @@ class QuantizerRTL(Component):
           s.phase <<= LOAD
       elif s.phase == LOAD:
         if s.x_fire:
-          s.amax <<= s.maxc[QL].out
+          s.amax <<= s.maxc.out
           s.le <<= s.le + QB
           s.lw <<= s.lw + 1
           if s.last_beat:

@@ -30,7 +30,7 @@ from tellme_pymtl.verilog_names import set_module_name
 from .ChunkOutRegRTL import ChunkOutRegRTL
 from .FPAddRTL import FPAddRTL
 from .FPConvRTL import FPConvRTL
-from .FPMaxRTL import FPMaxRTL
+from .MagMaxRTL import MagMaxRTL
 from .FPMulRTL import FPMulRTL
 from .FPProgSeqRTL import FPProgSeqRTL
 
@@ -43,7 +43,6 @@ class RMSMaxCtrlRTL(Component):
     Q, DB = cfg.Q, cfg.dim_bits
     L = cfg.rms_L                  # the normalization's lanes
     NC = Q // L
-    LL = L - 1                     # the last of them
     KB = DB + 1
     DEPTH = cfg.vec_depth
     AW = max(1, (DEPTH - 1).bit_length())
@@ -119,7 +118,8 @@ class RMSMaxCtrlRTL(Component):
     s.m2 = [FPMulRTL(8, 23) for _ in range(L)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(L)]
     s.absy = [Wire(B16) for _ in range(L)]
-    s.maxc = [FPMaxRTL(5, 10) for _ in range(L)]
+    s.maxc = MagMaxRTL(L)
+    s.maxc.acc //= s.amax_r
     for q in range(L):
       s.wn[q].in_ //= s.nx[q]
       s.wg[q].in_ //= s.gsel[q]
@@ -128,8 +128,7 @@ class RMSMaxCtrlRTL(Component):
       s.m2[q].a //= s.m1[q].out
       s.m2[q].b //= s.wg[q].out
       s.nar[q].in_ //= s.m2[q].out
-      s.maxc[q].a //= s.amax_r if q == 0 else s.maxc[q - 1].out
-      s.maxc[q].b //= s.absy[q]
+      s.maxc.in_[q] //= s.absy[q]
       s.yout.in_[q] //= s.nar[q].out
     s.yout.go //= s.step
     s.amax.msg //= s.amax_r
@@ -242,7 +241,7 @@ class RMSMaxCtrlRTL(Component):
             s.phase <<= NORM
         elif s.phase == NORM:
           if s.step:
-            s.amax_r <<= s.maxc[LL].out
+            s.amax_r <<= s.maxc.out
             s.ne <<= s.ne + LB
             if s.yout.last:
               if s.last:

@@ -185,3 +185,29 @@ def test_rounding_tie_examples():
   assert fp.to_bits(fp.add(np.float16(1 + 2.0 ** -10), np.float16(2.0 ** -11)), fp.F16) == 0x3C02
   assert list(fp.f32_to_int(np.float32([0.5, 1.5, 2.5, -0.5, -2.5, 127.5, -128.5, 300, np.nan]))) == \
     [0, 2, 2, 0, -2, 127, -128, 127, 0]
+
+
+def test_magnitude_max_is_the_fp16_maximum_chain():
+  """MagMaxRTL (the quantizer's and RMS-MAX's absmax) equals the chain of binary16 maxima (tellme_pymtl.fp.maximum)
+  it replaced, on every magnitude class: zeros, subnormals, normals, infinity and NaNs with any payload."""
+  from rtl_models.MagMaxRTL import MagMaxRTL
+  m = MagMaxRTL(4)
+  m.elaborate()
+  m.apply(DefaultPassGroup(linetrace=False))
+  m.sim_reset()
+  rng = np.random.default_rng(5)
+  mags = np.concatenate([np.arange(0, 0x8000, 7), [0, 1, 0x3FF, 0x400, 0x7BFF, 0x7C00, 0x7C01, 0x7E00, 0x7FFF]])
+  seen_nan = 0
+  for _ in range(3000):
+    acc = int(rng.choice([0, 0x7E00] + list(rng.choice(mags, 3))))
+    xs = [int(v) for v in rng.choice(mags, 4)]
+    want = np.uint16(acc).view(np.float16)
+    for x in xs:
+      want = fp.maximum(want, np.uint16(x).view(np.float16))
+    m.acc @= acc
+    for i, x in enumerate(xs):
+      m.in_[i] @= x
+    m.sim_eval_combinational()
+    assert int(m.out) == int(fp.to_bits(want, fp.F16)), (hex(acc), [hex(x) for x in xs])
+    seen_nan += int(m.out) == 0x7E00
+  assert seen_nan > 100
