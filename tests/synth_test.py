@@ -94,8 +94,10 @@ def test_adder_tree_maps_to_carry_chains(tmp_path):
   Vivado maps adders; alumacc's single $macc, left to yosys, became full-adder compressors of 1,516 LUTs."""
   from rtl_models.AdderTreeRTL import AdderTreeRTL
   path, top = S.translate_yosys(AdderTreeRTL(10, 15, 28), str(tmp_path))
-  r = S.run_yosys(path, top, str(tmp_path / "y.log"))
-  assert r["CARRY"] >= 27 * 10 / 8 and r["LUT"] <= 27 * 15 + 15
+  for abc9 in (False, True):                       # with either LUT mapper (--abc9)
+    r = S.run_yosys(path, top, str(tmp_path / "y.log"), abc9=abc9)
+    assert r["CARRY"] >= 27 * 10 / 8 and r["LUT"] <= 27 * 15 + 15
+  assert S.script("fp", True).count(" -abc9 ") == 2 and " -abc9 " not in S.script("fp")
 
 
 def test_parse_stat():
@@ -155,6 +157,8 @@ def test_synth_report_file():
   assert report_file(None, units) == "synth.json" and report_file(None, units, True) == "synth_flat.json"
   assert report_file(units[::-1], units) == "synth.json"
   assert report_file(units[:3], units) == "synth_only.json" and report_file(units[:1], units, True) == "synth_flat_only.json"
+  assert report_file(None, units, abc9=True) == "synth_abc9.json"
+  assert report_file(units[:2], units, True, True) == "synth_flat_abc9_only.json"
 
 
 def test_tellme_synth_unknown_unit(capsys):
@@ -176,5 +180,5 @@ def test_yosys_verilog_is_the_same_in_every_process(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / str(i))], capture_output=True, text=True,
                          check=True, cwd=S.__file__.rsplit("/translate/", 1)[0]).stdout.strip().splitlines()[-1]
     texts.append(open(out).read())
-  assert "module FPOpStageRTL_optab" in texts[0]
+  assert "module FPOpRTL_optab" in texts[0]            # the rsqrt seed table (FPProgSeqRTL), named by its op
   assert texts[0] == texts[1]

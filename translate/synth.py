@@ -53,14 +53,17 @@ KEEP = {"fp": ("FPProgLaneRTL* FPAddRTL* FPMulRTL* FPMulWideRTL* FPConvRTL* FPMa
 # an adder tree or an a + b - c exponent, into one) back into two-operand additions, which synth_xilinx maps to
 # carry chains as Vivado does; left as $macc, yosys builds them as full-adder compressors in LUTs (the TLMM
 # lane's 28-input adder tree: 1,516 LUTs instead of 335, the whole engine 30,993 instead of 14,287).
-def script(mode="fp"):
+def script(mode="fp", abc9=False):
+  """The yosys script; abc9: map LUTs with ABC9 (synth_xilinx -abc9) instead of ABC, for the spread between
+  yosys's two mappers (ABC9 drops the LUT1 inverters ABC leaves before carry chains, which Vivado absorbs)."""
   if mode not in KEEP:
     raise ToolError(f"unknown synthesis mode {mode} (modes: {', '.join(KEEP)})")
+  sx = _SX.replace(" -top", " -abc9 -top") if abc9 else _SX
   return ("read_verilog -sv {file}; hierarchy -top {top}; setattr -mod -set keep_hierarchy 1 " + KEEP[mode]
-          + "; " + _SX + " -run :coarse; "
+          + "; " + sx + " -run :coarse; "
           "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; maccmap -unmap; opt; memory -nomap; "
           "opt_clean; "
-          + _SX + " -run map_memory:; tee -o {stat} stat")
+          + sx + " -run map_memory:; tee -o {stat} stat")
 
 
 SCRIPT_VERSION = 4
@@ -144,9 +147,9 @@ def translate_yosys(comp, out_dir):
   return path, top
 
 
-def _digest(path, mode):
+def _digest(path, mode, abc9=False):
   h = hashlib.sha1()
-  h.update(f"{SCRIPT_VERSION}:{script(mode)}".encode())
+  h.update(f"{SCRIPT_VERSION}:{script(mode, abc9)}".encode())
   with open(path, "rb") as f:
     h.update(f.read())
   return h.hexdigest()
@@ -157,12 +160,12 @@ def _digest(path, mode):
 LUTRAM_BUG = "invalid OPTION_ABITS/WIDTH combination"
 
 
-def run_yosys(path, top, log, mode="fp", timeout=3600):
+def run_yosys(path, top, log, mode="fp", timeout=3600, abc9=False):
   """Synthesize one file; returns the parsed resources. Raises ToolError with the log's last error line."""
   stat = log + ".stat"
   t = time.time()
   note = None
-  sc = script(mode)
+  sc = script(mode, abc9)
   for s in (sc, sc.replace(" -flatten", " -flatten -nolutram")):
     if os.path.exists(stat):
       os.remove(stat)
@@ -182,11 +185,11 @@ def run_yosys(path, top, log, mode="fp", timeout=3600):
 
 
 def _synth_one(args):
-  path, top, log, mode = args
-  return run_yosys(path, top, log, mode)
+  path, top, log, mode, abc9 = args
+  return run_yosys(path, top, log, mode, abc9=abc9)
 
 
-def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
+def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp", abc9=False):
   """Synthesize the units (default translate.tops.UNITS) of cfg; returns the report
   {config, units: {name: resources}, total: resources, paper, kv260}."""
   progress = progress or (lambda text: None)
@@ -211,7 +214,7 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
   for n in names:
     progress(f"translating {n}")
     path, top = translate_yosys(TOPS[n](cfg), os.path.join(work, n))
-    keys[n] = _digest(path, mode)
+    keys[n] = _digest(path, mode, abc9)
     if keys[n] in cache:
       c = cache[keys[n]]
       units[n] = dict(c, **resources(c["cells"]), cached=True)      # categories as this version counts them
@@ -222,7 +225,8 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
   if todo:
     progress(f"synthesizing {len(todo)} unit(s) with yosys, {jobs} at a time ({done} cached)")
     with cf.ProcessPoolExecutor(max_workers=jobs) as ex:
-      futs = {ex.submit(_synth_one, (p, t, os.path.join(out_dir, f"{n}.log"), mode)): (n, t) for n, p, t in todo}
+      futs = {ex.submit(_synth_one, (p, t, os.path.join(out_dir, f"{n}{'_abc9' if abc9 else ''}.log"), mode, abc9)):
+              (n, t) for n, p, t in todo}
       for f in cf.as_completed(futs):
         n, top = futs[f]
         res = f.result()
@@ -236,6 +240,8 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp"):
                  f"{res['BRAM']} BRAM, {res['URAM']} URAM ({res['seconds']} s)")
   units = {n: units[n] for n in names}
   total = {k: sum(u[k] for u in units.values()) for k in RESOURCES}
+  sx = _SX.replace(" -top", " -abc9 -top") if abc9 else _SX
   return {"config": cfg.name, "digest": cfg.digest(), "mode": mode, "keep_hierarchy": KEEP[mode],
-          "flow": _SX.format(top="<unit>") + " (coarse step without share, $macc unmapped)",
+          "mapper": "abc9" if abc9 else "abc",
+          "flow": sx.format(top="<unit>") + " (coarse step without share, $macc unmapped)",
           "units": units, "total": total, "paper": PAPER_RESOURCES, "kv260": KV260_RESOURCES}

@@ -7,7 +7,7 @@ The `tellme` command line. It is the one part of tellme_pymtl that reaches acros
                 [--config NAME] [--set FIELD=VALUE,..] [--json]
   tellme perf   [--config NAME] [--set FIELD=VALUE,..] [--json]
   tellme translate [--config NAME] [--set FIELD=VALUE,..] [--out DIR] [--no-lint] [--json]
-  tellme synth  [--config NAME] [--set FIELD=VALUE,..] [--out DIR] [--only UNITS] [--jobs N] [--flat] [--json]
+  tellme synth  [--config NAME] [--set FIELD=VALUE,..] [--out DIR] [--only UNITS] [--jobs N] [--flat] [--abc9] [--json]
 
 --set overrides fields of the named configuration (tellme_pymtl.config.TeLLMeConfig: lanes, widths, clock_mhz,
 ddr_gbps, ...), each validated. Translation and synthesis of a configuration whose hardware differs from the named
@@ -134,6 +134,8 @@ def _parser():
   y.add_argument("--jobs", type=int, default=2, help="yosys processes at a time")
   y.add_argument("--flat", action="store_true",
                  help="flatten the FP units too (1-11%% fewer LUTs so far, three times the time)")
+  y.add_argument("--abc9", action="store_true",
+                 help="map LUTs with yosys's ABC9 instead of ABC (the mappers' spread; tellme perf reads ABC's)")
   y.add_argument("--json", action="store_true")
 
   f = sub.add_parser("perf", help="project full-size BitNet models on the paper's board from the CL models")

@@ -28,11 +28,12 @@ def table(rep):
   return [r[0].ljust(w[0]) + "".join(x.rjust(w[i + 1] + 2) for i, x in enumerate(r[1:])) for r in rows]
 
 
-def report_file(names, units, flat=False):
+def report_file(names, units, flat=False, abc9=False):
   """The report's file name: the whole design's (synth.json, which tellme perf reads; synth_flat.json with
-  --flat) only when every unit is in it (names None: all of them), else synth_only.json."""
+  --flat, synth_abc9.json with --abc9) only when every unit is in it (names None: all of them), else
+  synth_only.json (synth_flat_only.json, ...)."""
   whole = names is None or set(names) == set(units)
-  return ("synth_flat" if flat else "synth") + ("" if whole else "_only") + ".json"
+  return "synth" + ("_flat" if flat else "") + ("_abc9" if abc9 else "") + ("" if whole else "_only") + ".json"
 
 
 def run_synth(args):
@@ -44,10 +45,11 @@ def run_synth(args):
   out = os.path.abspath(args.out) if args.out else build_path("synth", hw_dir(cfg))
   prog = lambda text: print(f"  {text}", file=sys.stderr, flush=True)
   try:
-    rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog, mode="flat" if args.flat else "fp")
+    rep = synth_all(cfg, out, names, jobs=args.jobs, progress=prog, mode="flat" if args.flat else "fp",
+                    abc9=args.abc9)
   except ToolError as e:
     raise UsageError(str(e)) from None
-  with open(os.path.join(out, report_file(names, list(UNITS), args.flat)), "w") as f:
+  with open(os.path.join(out, report_file(names, list(UNITS), args.flat, args.abc9)), "w") as f:
     json.dump(rep, f, indent=1)
   if args.json:
     print(json.dumps(rep))
