@@ -84,26 +84,17 @@ def test_sequential_specials_and_latency(name, level, cmdline_opts):
   assert cycles == len(SPECIAL) * len(P.PROGRAMS[name]) + 2
 
 
+@pytest.mark.parametrize("seq", [False, True], ids=["pipeline", "sequential"])
 @pytest.mark.parametrize("name", sorted(P.PROGRAMS))
-@settings(max_examples=6)
+@settings(max_examples=8)
 @given(data=st.data())
-def test_sequential_random_with_stalls(name, data, cmdline_opts):
+def test_random_with_stalls(name, seq, data, cmdline_opts):
+  """FPProgRTL (1 to 3 lanes) and FPProgSeqRTL against the interpreter, random operands, random stalls."""
   vals = data.draw(st.lists(st.one_of(st.integers(0, 0xFFFFFFFF), st.sampled_from(SPECIAL),
                                       st.floats(-120, 120, width=32).map(lambda f: P.f32bits(f))),
-                            min_size=1, max_size=8))
-  run_prog(name, vals, 1, "rtl", cmdline_opts, max_delay=data.draw(st.integers(0, 3)),
-           seed=data.draw(st.integers(0, 99)), seq=True)
-
-
-@pytest.mark.parametrize("name", sorted(P.PROGRAMS))
-@settings(max_examples=10)
-@given(data=st.data())
-def test_random_with_stalls(name, data, cmdline_opts):
-  vals = data.draw(st.lists(st.one_of(st.integers(0, 0xFFFFFFFF), st.sampled_from(SPECIAL),
-                                      st.floats(-120, 120, width=32).map(lambda f: P.f32bits(f))),
-                            min_size=1, max_size=12))
-  run_prog(name, vals, data.draw(st.integers(1, 3)), "rtl", cmdline_opts,
-           max_delay=data.draw(st.integers(0, 3)), seed=data.draw(st.integers(0, 99)))
+                            min_size=1, max_size=8 if seq else 12))
+  run_prog(name, vals, 1 if seq else data.draw(st.integers(1, 3)), "rtl", cmdline_opts,
+           max_delay=data.draw(st.integers(0, 3)), seed=data.draw(st.integers(0, 99)), seq=seq)
 
 
 @settings(max_examples=4)
