@@ -43,13 +43,13 @@ class FPOpStageRTL(Component):
       s.kout = [OutPort(BK) for _ in range(nk)]
       s.rnext = [Wire(B32) for _ in range(nr)]
       s.knext = [Wire(BK) for _ in range(nk)]
-    writes_r = kind not in ("rndi", "expo")
-    writes_k = kind in ("rndi", "expo", "odd")
+    _, _, rw, kw = P.reads_writes(op)
+    writes_r, writes_k = bool(rw), bool(kw)     # the result's R and K registers: d and kd
     if writes_r:
       s.res = Wire(B32)                  # the result, only where the operation writes one
     if writes_k:
       s.kres = Wire(BK)
-    kd = op[2] if kind == "odd" else d
+    kd = min(kw, default=d)
     for i in range(nr):
       s.rnext[i] //= s.res if (writes_r and i == d) else s.rin[i]
     for j in range(nk):

@@ -75,9 +75,10 @@ class FPProgSeqRTL(Component):
       for k in range(S):
         getattr(s, name)[k] //= vals[k]
     kinds = [op[0] for op in prog.ops]
-    writes_r = [k not in ("rndi", "expo") for k in kinds]
-    writes_k = [k in ("rndi", "expo", "odd") for k in kinds]
-    kdest = [op[2] if k == "odd" else op[1] for k, op in zip(kinds, prog.ops)]
+    rws = [P.reads_writes(op) for op in prog.ops]
+    writes_r, writes_k = [bool(rw[2]) for rw in rws], [bool(rw[3]) for rw in rws]
+    rdest = [min(rw[2], default=0) for rw in rws]   # each operation writes at most one R and one K register
+    kdest = [min(rw[3], default=0) for rw in rws]
     KW = max(1, (nk - 1).bit_length())
     table("t_mul", 1, [int(k == "mul") for k in kinds])
     table("t_ar", 1, [int(k in ARITH) for k in kinds])
@@ -85,9 +86,9 @@ class FPProgSeqRTL(Component):
     table("t_a", OW, [src(op[2]) if k in ARITH else 0 for k, op in zip(kinds, prog.ops)])
     table("t_b", OW, [src(op[3]) if k in ARITH else 0 for k, op in zip(kinds, prog.ops)])
     table("t_wr", 1, [int(w) for w in writes_r])
-    table("t_d", RW, [op[1] if w else 0 for w, op in zip(writes_r, prog.ops)])
+    table("t_d", RW, rdest)
     table("t_wk", 1, [int(w) for w in writes_k])
-    table("t_kd", KW, [kd if w else 0 for w, kd in zip(writes_k, kdest)])
+    table("t_kd", KW, kdest)
 
     s.mul = FPMulRTL(8, 23)
     s.add = FPAddRTL(8, 23)
@@ -113,7 +114,7 @@ class FPProgSeqRTL(Component):
         u.rin[i] //= s.cur[i]
       for j in range(nk):
         u.kin[j] //= s.kcur[j]
-      s.sres[k] //= u.rnext[op[1]] if writes_r[k] else 0
+      s.sres[k] //= u.rnext[rdest[k]] if writes_r[k] else 0
       s.skres[k] //= u.knext[kdest[k]] if writes_k[k] else 0
 
     @update
@@ -193,7 +194,6 @@ class FPProgSeqRTL(Component):
           else:
             s.step <<= s.step + 1
 
-    s.nops = S
     set_module_name(s, "FPProgSeqRTL", f=prog.name)
 
   def line_trace(s):

@@ -408,8 +408,9 @@ def _float(b):
   return np.asarray(b, dtype=np.uint32).view(np.float32)
 
 
-def _reads_writes(op):
-  """(R read, K read, R written, K written) of one operation."""
+def reads_writes(op):
+  """(R read, K read, R written, K written) of one operation (sets of register indices; the RTL's program units
+  take which registers an operation writes from here too)."""
   kind, d = op[0], op[1]
   regs = lambda *a: {x for x in a if not isinstance(x, tuple)}
   if kind in ("mul", "add", "sub", "max", "min"):
@@ -438,11 +439,11 @@ def live_ops(prog, kconst):
   for i, op in enumerate(prog.ops):
     if op[0] == "sel" and op[2] < prog.nkin and op[2] not in kwritten:
       pick[i] = op[3][kconst[op[2]]] if 0 <= kconst[op[2]] < len(op[3]) else op[3][0]
-    kwritten |= _reads_writes(op)[3]
+    kwritten |= reads_writes(op)[3]
   liveR, liveK, keep = {prog.result}, set(), []
   for i in range(len(prog.ops) - 1, -1, -1):
     op = prog.ops[i]
-    rr, kr, rw, kw = _reads_writes(op)
+    rr, kr, rw, kw = reads_writes(op)
     if not (rw & liveR or kw & liveK):
       continue
     keep.append(i)
