@@ -37,6 +37,13 @@ from .verilog import ToolError, run_translation
 # synth_xilinx in two parts around its `coarse` step, which is run here without `share` (resource sharing of
 # mutually exclusive arithmetic): on these FP datapaths `share` took 56% of the time to save 4% of the LUTs.
 _SX = "synth_xilinx -family xcup -uram -flatten -top {top}"
+
+
+def _sx(abc9):
+  """synth_xilinx's command line, with ABC9 as the LUT mapper when abc9."""
+  return _SX.replace(" -top", " -abc9 -top") if abc9 else _SX
+
+
 # Hierarchy kept (the rest flattened): yosys synthesizes a kept module's definition once, flattened inside, and
 # `stat` counts it per instance. Default ("fp"): the FP program lanes and the FP arithmetic units, so the 16
 # lanes of a unit cost one synthesis; at the paper configuration the whole design then takes minutes, and the
@@ -58,7 +65,7 @@ def script(mode="fp", abc9=False):
   yosys's two mappers (ABC9 drops the LUT1 inverters ABC leaves before carry chains, which Vivado absorbs)."""
   if mode not in KEEP:
     raise ToolError(f"unknown synthesis mode {mode} (modes: {', '.join(KEEP)})")
-  sx = _SX.replace(" -top", " -abc9 -top") if abc9 else _SX
+  sx = _sx(abc9)
   return ("read_verilog -sv {file}; hierarchy -top {top}; setattr -mod -set keep_hierarchy 1 " + KEEP[mode]
           + "; " + sx + " -run :coarse; "
           "techmap -map +/cmp2lut.v -map +/cmp2lcu.v -D LUT_WIDTH=6; alumacc; maccmap -unmap; opt; memory -nomap; "
@@ -240,8 +247,7 @@ def synth_all(cfg, out_dir, names=None, jobs=2, progress=None, mode="fp", abc9=F
                  f"{res['BRAM']} BRAM, {res['URAM']} URAM ({res['seconds']} s)")
   units = {n: units[n] for n in names}
   total = {k: sum(u[k] for u in units.values()) for k in RESOURCES}
-  sx = _SX.replace(" -top", " -abc9 -top") if abc9 else _SX
   return {"config": cfg.name, "digest": cfg.digest(), "mode": mode, "keep_hierarchy": KEEP[mode],
           "mapper": "abc9" if abc9 else "abc",
-          "flow": sx.format(top="<unit>") + " (coarse step without share, $macc unmapped)",
+          "flow": _sx(abc9).format(top="<unit>") + " (coarse step without share, $macc unmapped)",
           "units": units, "total": total, "paper": PAPER_RESOURCES, "kv260": KV260_RESOURCES}
