@@ -269,13 +269,25 @@ def _silu_into(b, x):
   binary32). The paper's SiLU is a 64-entry table; this one is as accurate as the exp + reciprocal program it
   replaces (ACCURACY) with 6 multiplies and 4 additions instead of 17 and 12. Beyond the table: sigmoid(17) is 1
   within 4e-8; below -32, silu(-32) = -4e-13 stands for every smaller input (the true value is closer to 0)."""
+  lo, c, k, u = _silu_reduce(b, x)
+  p = _cubic_into(b, c, u, k, SIG_TABLES)           # c is free again
+  return _silu_finish(b, x, lo, p)
+
+
+def _silu_reduce(b, x):
+  """SiLU's first part: lo = max(R[x], -32), c = min(lo, 17), K[k] = rint(8c), u = 8c - K[k]; returns (lo, c, k, u)
+  (c holds 8c)."""
   lo = b.op("max", b.r(), x, _c(SIG_LO))
   c = b.op("min", b.r(), lo, _c(SIG_HI))
   b.op("mul", c, c, _c(float(SIG_H)))              # exact: a power of two, no overflow after the clamp
   k = b.op("rndi", b.k(), c)
   u = b.op("i2f", b.r(), k)
   b.op("sub", u, c, u)                              # exact (|8c - i| <= 1/2)
-  p = _cubic_into(b, c, u, k, SIG_TABLES)           # c is free again
+  return lo, c, k, u
+
+
+def _silu_finish(b, x, lo, p):
+  """SiLU's last part: lo times the sigmoid in R[p], NaN and -inf inputs fixed; returns the result register (p)."""
   y = b.op("mul", p, lo, p)
   b.op("fix", y, x, (("nan", F32_NAN), ("ninf", F32_NZERO)))
   return y
@@ -303,12 +315,7 @@ def elementwise_program():
   relu = b.op("max", b.r(), 0, _c(0.0))
   b.op("mul", relu, relu, relu)
   # silu(a) as _silu_into, with RoPE and ADD threaded through its cubic's multiplies and an addition
-  lo = b.op("max", b.r(), 0, _c(SIG_LO))
-  c = b.op("min", b.r(), lo, _c(SIG_HI))
-  b.op("mul", c, c, _c(float(SIG_H)))
-  k = b.op("rndi", b.k(), c)
-  u = b.op("i2f", b.r(), k)
-  b.op("sub", u, c, u)
+  lo, c, k, u = _silu_reduce(b, 0)
   p, t = c, b.r()
   ac, s = b.r(), b.r()                              # RoPE's a*cos; RoPE's and ADD's sum
   b.op("ktab", p, k, SIG_TABLES[3])
@@ -329,8 +336,7 @@ def elementwise_program():
   b.op("mul", p, p, u)
   b.op("ktab", t, k, SIG_TABLES[0])
   b.op("add", p, p, t)
-  y = b.op("mul", p, lo, p)
-  b.op("fix", y, 0, (("nan", F32_NAN), ("ninf", F32_NZERO)))
+  y = _silu_finish(b, 0, lo, p)
   # mult_silu and relu2 share the multiply by b
   b.op("sel", y, 0, _by_mode({m["relu2"]: relu}, y))
   b.op("mul", y, y, 4)
