@@ -19,8 +19,8 @@ Structure (AccelTopRTL's; the pieces below are Python state, the units are compo
                      the weight path, else decode, else prefill attention; responses to the unit that took the
                      last command of the three; host WDDR loads written straight into its image (free)
   units              RMSMaxCL, QuantizerCL, WeightPathCL, DequantizerCL, ElementwiseCL, KVWriterCL, AttentionCL
-                     (aux): RMS-MAX and the dequantizer take no command while attention is busy and attention
-                     none while either is (in the RTL they share its lanes)
+                     (aux): RMS-MAX and the dequantizer take no command while attention or the other is busy,
+                     and attention none while either is (in the RTL they share its lanes and multipliers)
 """
 from collections import deque
 
@@ -167,6 +167,10 @@ class AccelTopCL(Component):
             ok = bool(s.cmd_rdy[unit - 1])
             if unit - 1 in (s.iu["rms"], s.iu["deq"]):
               ok = ok and not s.attn.busy               # attention on the lanes: hold
+              if unit - 1 == s.iu["rms"]:
+                ok = ok and not s.deq_busy              # the dequantizer on the UPD multipliers
+              else:
+                ok = ok and not s.rms_busy
           for e, _ in slots:
             ok = ok and s.engs[e].rdy()
         if free and ok:

@@ -74,16 +74,22 @@ class AccelTopRTL(Component):
       s.attn.rms_dot_a[q] //= s.rms.dot_a[q]
       s.attn.rms_dot_s[q] //= s.rms.dot_s[q]
       s.rms.dot_out[q] //= s.attn.rms_dot_out[q]
+      if q < cfg.rms_L:
+        s.attn.rms_xr_x[q] //= s.rms.xr_x[q]
+        s.rms.xr_out[q] //= s.attn.rms_xr_out[q]
+      else:
+        s.attn.rms_xr_x[q] //= 0
       if q < cfg.deq_L:
         s.attn.deq_o[q] //= s.deq.mul_a[q]
         s.deq.mul_y[q] //= s.attn.deq_fin[q]
       else:
         s.attn.deq_o[q] //= 0
     s.attn.deq_a //= s.deq.mul_b
+    s.attn.rms_xr_r //= s.rms.xr_r
     s.attn.rms_busy //= s.rms.busy
     s.attn.deq_busy //= s.deq.busy
-    s.rms.hold //= s.attn.busy
-    s.deq.hold //= s.attn.busy
+    s.rms.hold //= lambda: s.attn.busy | s.deq.busy        # RMS-MAX's x * r and the dequantizer: both on the
+    s.deq.hold //= lambda: s.attn.busy | s.rms.busy        # UPD multipliers
 
     # commands: each unit's command fields from the sequencer's command bits
     s.inq = TopInstrInRTL(cfg)

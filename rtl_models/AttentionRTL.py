@@ -11,12 +11,13 @@ of its unit alone (PrefillAttentionRTL, DecodeAttentionRTL, whose CL models time
   dec_cmd, dec_q, dec_mem_req, dec_mem_resp, dec_out   the decode unit's ports
 
 With aux (the accelerator top), two more units use the lanes while attention is idle: RMS-MAX's controller
-(RMSMaxCtrlRTL) runs its sum of squares on the DOT lanes (dot_s + x * x) and the dequantizer's
-(DequantizerCtrlRTL) its fp16(fp32(acc) * c) on the FIN path of the UPD lanes (fp16(upd_o * upd_a)): what
+(RMSMaxCtrlRTL) runs its sum of squares on the DOT lanes (dot_s + x * x) and its normalization's x * r on the
+UPD multipliers (fp32(x) * r), and the dequantizer's
+(DequantizerCtrlRTL) its fp16(fp32(acc) * c) on the FIN path of the UPD lanes (fp16(upd_w * upd_a)): what
 their own lanes would compute, bit for bit. They take no command while an attention controller is busy (busy
 out, to their hold) and attention takes none while either is busy (rms_busy, deq_busy in); the top's sequencer
 issues one command a cycle, so two of these never start together.
-  rms_dot_a[Q], rms_dot_s[Q] in, rms_dot_out[Q] out, rms_busy in
+  rms_dot_a[Q], rms_dot_s[Q] in, rms_dot_out[Q] out, rms_xr_x[Q], rms_xr_r in, rms_xr_out[Q] out, rms_busy in
   deq_o[Q], deq_a in, deq_fin[Q] out, deq_busy in
   busy out
 """
@@ -58,6 +59,9 @@ class AttentionRTL(Component):
       s.rms_dot_a = [InPort(B16) for _ in range(Q)]
       s.rms_dot_s = [InPort(B32) for _ in range(Q)]
       s.rms_dot_out = [OutPort(B32) for _ in range(Q)]
+      s.rms_xr_x = [InPort(B16) for _ in range(Q)]
+      s.rms_xr_r = InPort(B32)
+      s.rms_xr_out = [OutPort(B32) for _ in range(Q)]
       s.rms_busy = InPort()
       s.deq_o = [InPort(B32) for _ in range(Q)]
       s.deq_a = InPort(B32)
@@ -67,7 +71,10 @@ class AttentionRTL(Component):
       s.mux.x_sel //= s.rms_busy
       s.mux.y_sel //= s.deq_busy
       s.mux.y_upd_a //= s.deq_a
+      s.mux.x_upd_a //= s.rms_xr_r
       for ln in range(Q):
+        s.mux.x_upd_v[ln] //= s.rms_xr_x[ln]
+        s.rms_xr_out[ln] //= s.mux.x_prod[ln]
         s.mux.x_dot_a[ln] //= s.rms_dot_a[ln]
         s.mux.x_dot_s[ln] //= s.rms_dot_s[ln]
         s.rms_dot_out[ln] //= s.mux.x_dot_out[ln]
@@ -83,7 +90,9 @@ class AttentionRTL(Component):
       s.mux.x_sel //= 0
       s.mux.y_sel //= 0
       s.mux.y_upd_a //= 0
+      s.mux.x_upd_a //= 0
       for ln in range(Q):
+        s.mux.x_upd_v[ln] //= 0
         s.mux.x_dot_a[ln] //= 0
         s.mux.x_dot_s[ln] //= 0
         s.mux.y_upd_o[ln] //= 0

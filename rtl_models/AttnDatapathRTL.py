@@ -8,13 +8,15 @@ pipelines is combinational; the controllers keep every register (rows, scores, p
   MAX             m' = max(mx_a, s)                           (s: the combine's output)
   EXP             ExpPairRTL on (x, s - m'): x = mx_a - m', or exp_s - mx_a when exp_fifo (decode pass 2)
   L               la_out = lm_a * exp_a + exp_p
-  UPD   Q lanes   upd_out = upd_o * upd_a + upd_p * fp32(upd_v)   (one multiplier: a or p is 1.0, see below)
+  UPD   Q lanes   upd_out = fp16(upd_o * upd_a) + fp16(upd_p * upd_v)   (binary16 o and sum, binary32 products
+                  rounded to binary16; one multiplier: a or p is 1.0, see below); upd_prod, upd_nar: the
+                  products, binary32 and rounded (RMS-MAX's x * r, the dequantizer's acc * c in the top)
   FIN   Q lanes   fin = fp16(upd_o * upd_a)                   (the same multipliers: upd_a = r)
   RECP            FPProgRTL(recip)
 Decode's o + p * v runs on UPD with upd_a = 1.0 (o * 1.0 is o bit for bit), its q . k on DOT: both as
 tellme_pymtl.attention computes them.
 """
-from pymtl3 import Bits32, Component, Wire, update
+from pymtl3 import Bits16, Bits32, Component, Wire, update
 
 from tellme_pymtl import fp_prog as P
 from tellme_pymtl.verilog_names import set_module_name
@@ -97,29 +99,34 @@ class AttnDatapathRTL(Component):
 
     # UPD and FIN: one multiplier per lane. In the online softmax m' = max(m, s), so a = exp(m - m') or
     # p = exp(s - m') is exp(+-0) = 1.0 exactly whenever m and s are finite, and x * 1.0 = x (for a NaN x only
-    # the payload differs, and a NaN term makes the sum the canonical NaN anyway). So o * a + p * v takes one
-    # product: v * p + o when a = 1.0, else o * a + v: p is 1.0 then, or NaN, and a NaN p makes l = l * a + p
-    # NaN and with it the row's output, whatever o is (products and sums commute bit for bit). Decode passes
-    # a = 1.0 (o + p * v); FIN multiplies o * r (fin = fp16(o) when r = 1.0).
+    # the payload differs, and a NaN term makes the sum the canonical NaN anyway). So fp16(o * a) + fp16(p * v)
+    # takes one product: fp16(v * p) + o when a = 1.0, else fp16(o * a) + v: p is 1.0 then, or NaN, and a NaN p
+    # makes l = l * a + p NaN and with it the row's output, whatever o is (products and sums commute bit for
+    # bit). Decode passes a = 1.0 (o + fp16(p * v)); FIN multiplies o * r (fin = o when r = 1.0). The product is
+    # binary32 (fp16 operands widen exactly) rounded to binary16, the sum binary16 (o is binary16); while
+    # upd_wsel the multipliers take the binary32 upd_w instead. The products are outputs too, binary32 (upd_prod) and
+    # rounded (upd_nar), for the top's other units: AttnDpMuxRTL gives them upd_p = upd_a and upd_o = upd_v, so
+    # either way the product is upd_a times fp32(upd_v) or upd_w (RMS-MAX's x * r, the dequantizer's acc * c).
     s.cv = [FPConvRTL(5, 10, 8, 23) for _ in range(Q)]
     s.mu = [FPMulRTL(8, 23) for _ in range(Q)]
-    s.ad = [FPAddRTL(8, 23) for _ in range(Q)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(Q)]
-    s.a1 = Wire()
+    s.ad = [FPAddRTL(5, 10) for _ in range(Q)]
+    s.a1 = Wire()                                    # a = 1.0: the product is v * p
     s.mb = Wire(Bits32)                              # p or a: the product's factor common to the lanes
-    s.ma = [Wire(Bits32) for _ in range(Q)]          # v or o
-    s.tb = [Wire(Bits32) for _ in range(Q)]          # o or v: the term added to the product
-    s.xo = [Wire(Bits32) for _ in range(Q)]          # o * a
+    s.mh = [Wire(Bits16) for _ in range(Q)]          # v or o
+    s.ma = [Wire(Bits32) for _ in range(Q)]          # fp32(v or o), or upd_w
+    s.tb = [Wire(Bits16) for _ in range(Q)]          # o or v: the term added to the product
     for ln in range(Q):
-      s.cv[ln].in_ //= s.dp_upd_v[ln]
+      s.cv[ln].in_ //= s.mh[ln]
       s.mu[ln].a //= s.ma[ln]
       s.mu[ln].b //= s.mb
-      s.ad[ln].a //= s.mu[ln].out
+      s.nar[ln].in_ //= s.mu[ln].out
+      s.ad[ln].a //= s.nar[ln].out
       s.ad[ln].b //= s.tb[ln]
       s.ad[ln].sub //= 0
       s.dp_upd_out[ln] //= s.ad[ln].out
-      s.nar[ln].in_ //= s.xo[ln]
-      s.dp_fin[ln] //= s.nar[ln].out
+      s.dp_upd_prod[ln] //= s.mu[ln].out
+      s.dp_upd_nar[ln] //= s.nar[ln].out
     ONE = Bits32(0x3F800000)
 
     @update
@@ -131,19 +138,23 @@ class AttnDatapathRTL(Component):
         s.mb @= s.dp_upd_a
       for ln in range(Q):
         if s.a1:
-          s.ma[ln] @= s.cv[ln].out
+          s.mh[ln] @= s.dp_upd_v[ln]
           s.tb[ln] @= s.dp_upd_o[ln]
         else:
-          s.ma[ln] @= s.dp_upd_o[ln]
-          s.tb[ln] @= s.cv[ln].out
+          s.mh[ln] @= s.dp_upd_o[ln]
+          s.tb[ln] @= s.dp_upd_v[ln]
+        if s.dp_upd_wsel:
+          s.ma[ln] @= s.dp_upd_w[ln]
+        else:
+          s.ma[ln] @= s.cv[ln].out
 
     @update
     def up_fin():
       for ln in range(Q):
         if s.a1:
-          s.xo[ln] @= s.dp_upd_o[ln]
+          s.dp_fin[ln] @= s.dp_upd_o[ln]
         else:
-          s.xo[ln] @= s.mu[ln].out
+          s.dp_fin[ln] @= s.nar[ln].out
 
     # RECP
     s.recp = FPProgRTL(P.PROGRAMS["recip"], 1)

@@ -11,7 +11,7 @@ from tellme_pymtl.msgs import attn_ports, connect_attn_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .AttnDatapathRTL import AttnDatapathRTL
 from .DecodeAttnCtrlRTL import DecodeAttnCtrlRTL
-from .attn_dp import OMITS, connect_dp
+from .attn_dp import OMITS, connect_dp, tie_aux
 
 
 class DecodeAttentionRTL(Component):
@@ -23,6 +23,7 @@ class DecodeAttentionRTL(Component):
     connect_attn_ports(s, s.ctrl)
     s.ctrl.hold //= 0
     connect_dp(s.ctrl, s.dp, cfg.Q, omit=OMITS["decode"])
+    tie_aux(s.dp, cfg.Q)
     set_module_name(s, "DecodeAttentionRTL", Q=cfg.Q, w=cfg.word_bits, f=fifo_depth, d=max_hdim)
 
   def line_trace(s):

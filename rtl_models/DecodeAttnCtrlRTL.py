@@ -8,8 +8,8 @@ Ports (tellme_pymtl.msgs.attn_ports)
   mem_req   SendIfcRTL(MemReq)         K / V vector reads (wpv words each, tellme_pymtl.attention.kv_address)
   mem_resp  RecvIfcRTL(Bits(word_bits))
   out       VecSendIfcRTL(Bits16, Q)   ceil(d/Q) beats per head
-  dp_*      to AttnDatapathRTL (rtl_models.attn_dp, less OMITS["decode"]): q . k on its DOT lanes, o + p * v
-            as o * 1.0 + p * v on its UPD lanes, fp16(o * r) on the same multipliers, its combine, exp, recip
+  dp_*      to AttnDatapathRTL (rtl_models.attn_dp, less OMITS["decode"]): q . k on its DOT lanes, o + fp16(p * v)
+            (binary16 o) as fp16(o * 1.0) + fp16(p * v) on its UPD lanes, fp16(o * r) on the same multipliers, its combine, exp, recip
   hold      InPort    no new command (the shared datapath is busy with prefill);  busy  OutPort  not IDLE
 
 Per head (golden: tellme_pymtl.attention.decode):
@@ -20,8 +20,8 @@ Per head (golden: tellme_pymtl.attention.decode):
          beat waits while it cannot take the sums) give s_j,
          written to the score FIFO; m' = max(m, s_j) at once, exp(m - m') and exp(s_j - m') in the exp
          pipeline, and l = l * a + p as they come out (the running max is never waiting on exp)
-  P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += p * v (the UPD lanes'
-         o * 1.0 + p * v), ceil(d/Q) cycles a key
+  P2     V vectors stream in; scores leave the FIFO through exp(s_j - m); o += fp16(p * v) (the UPD lanes'
+         fp16(o * 1.0) + fp16(p * v), o binary16), ceil(d/Q) cycles a key
   FIN    r = recip(l) in its pipeline; out = fp16(o * r) on the UPD lanes' o multipliers, ceil(d/Q) beats
 The kv head of head h is h * Hkv // H, kept incrementally. Contexts beyond the FIFO depth are the host's
 error (tellme_pymtl.attention.decode raises AttentionError).
@@ -89,7 +89,7 @@ class DecodeAttnCtrlRTL(Component):
     s.keys = Wire(BD)                                # keys whose MAC is done
     s.qreg = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
     s.ps = [Wire(B32) for _ in range(Q)]
-    s.o = [[Wire(B32) for _ in range(Q)] for _ in range(MAXB)]
+    s.o = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
     s.m = Wire(B32)
     s.l = Wire(B32)
     s.sdone = Wire(BD)                               # scores written to the FIFO (pass 1)
@@ -111,10 +111,10 @@ class DecodeAttnCtrlRTL(Component):
     s.fifo.waddr //= lambda: s.sdone[0:FAW]
     s.fifo.raddr //= lambda: s.fr[0:FAW]
 
-    # the datapath: q . k on DOT (pass 1); o + p * v as o * 1.0 + p * v on UPD (pass 2); fp16(o * r) (FIN)
+    # the datapath: q . k on DOT (pass 1); o + fp16(p * v) on UPD with a = 1.0 (pass 2); fp16(o * r) (FIN)
     s.qsel = [Wire(B16) for _ in range(Q)]
     s.ksel = [Wire(B16) for _ in range(Q)]           # k (pass 1) or v (pass 2): the vector in
-    s.osel = [Wire(B32) for _ in range(Q)]
+    s.osel = [Wire(B16) for _ in range(Q)]
     for ln in range(Q):
       s.dp_dot_a[ln] //= s.qsel[ln]
       s.dp_dot_b[ln] //= s.ksel[ln]

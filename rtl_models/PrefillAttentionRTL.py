@@ -11,7 +11,7 @@ from tellme_pymtl.msgs import attn_ports, connect_attn_ports
 from tellme_pymtl.verilog_names import set_module_name
 from .AttnDatapathRTL import AttnDatapathRTL
 from .PrefillAttnCtrlRTL import PrefillAttnCtrlRTL
-from .attn_dp import OMITS, connect_dp
+from .attn_dp import OMITS, connect_dp, tie_aux
 
 
 class PrefillAttentionRTL(Component):
@@ -23,6 +23,7 @@ class PrefillAttentionRTL(Component):
     connect_attn_ports(s, s.ctrl)
     s.ctrl.hold //= 0
     connect_dp(s.ctrl, s.dp, cfg.Q, omit=OMITS["prefill"])
+    tie_aux(s.dp, cfg.Q)
     s.dp.dp_exp_fifo //= 0
     s.dp.dp_exp_s //= 0
     set_module_name(s, "PrefillAttentionRTL", Q=cfg.Q, w=cfg.word_bits, p=npe, d=max_hdim)

@@ -22,8 +22,8 @@ Per pass (positions i0 .. i0+nr-1, nr <= npe) and head:
               waits while it is busy: a row every max(ceil(d/Q), min(comb_fold, Q - 1)) cycles)
          MAX  as scores leave it: m' = max(m_r, s), m_r <- m', and m_r - m', s - m' into the exp pipeline
          EXP  as (a, p) leave it: l_r <- l_r * a + p; a and p kept per row
-         UPD  once V_j is here, row by row as their (a, p) come out: o_r <- o_r * a + p * v, ceil(d/Q) cycles
-              per row (output memory, LUT-RAM). DOT starts a key once UPD has begun the one before, so
+         UPD  once V_j is here, row by row as their (a, p) come out: o_r <- fp16(o_r * a) + fp16(p * v) (binary16
+              o), ceil(d/Q) cycles per row (output memory, LUT-RAM). DOT starts a key once UPD has begun the one before, so
               the MAC of one key overlaps the update of the previous; the pipelines never stall. A key
               then takes about max(rows * ceil(d/Q), ceil(d/Q) + combine + exp latency) cycles.
   FINR   recip(l_r) for the pass's rows through the reciprocal pipeline
@@ -113,11 +113,11 @@ class PrefillAttnCtrlRTL(Component):
     s.rr = [Wire(B32) for _ in range(1 << RB)]
     # query and output memories (asynchronous read: LUT-RAM), address {row, beat}
     s.qram = [Wire(mk_bits(16 * Q)) for _ in range(1 << AW)]
-    s.oram = [Wire(mk_bits(32 * Q)) for _ in range(1 << AW)]
+    s.oram = [Wire(mk_bits(16 * Q)) for _ in range(1 << AW)]
     s.qin = Wire(mk_bits(16 * Q))
     s.qrow = Wire(mk_bits(16 * Q))
-    s.orow = Wire(mk_bits(32 * Q))
-    s.onew = Wire(mk_bits(32 * Q))
+    s.orow = Wire(mk_bits(16 * Q))
+    s.onew = Wire(mk_bits(16 * Q))
     s.oaddr = Wire(mk_bits(AW))
     for ln in range(Q):
       s.qin[16 * ln:16 * ln + 16] //= s.q.msg[ln]
@@ -163,14 +163,14 @@ class PrefillAttnCtrlRTL(Component):
     s.up_ = Wire(B32)
     s.asel = Wire(B32)
     s.psel = Wire(B32)
-    s.oold = [Wire(B32) for _ in range(Q)]
+    s.oold = [Wire(B16) for _ in range(Q)]
     s.vsel = [Wire(B16) for _ in range(Q)]
-    s.moa = [Wire(B32) for _ in range(Q)]           # o (UPD, FINO)
+    s.moa = [Wire(B16) for _ in range(Q)]           # o (UPD, FINO)
     s.mob = Wire(B32)                                # a (UPD) or r (FINO)
     for ln in range(Q):
       s.dp_upd_o[ln] //= s.moa[ln]
       s.dp_upd_v[ln] //= s.vsel[ln]
-      s.onew[32 * ln:32 * ln + 32] //= s.dp_upd_out[ln]
+      s.onew[16 * ln:16 * ln + 16] //= s.dp_upd_out[ln]
     s.dp_upd_a //= s.mob
     s.dp_upd_p //= s.psel
 
@@ -219,9 +219,9 @@ class PrefillAttnCtrlRTL(Component):
         if s.ufirst:
           s.oold[ln] @= 0
         else:
-          s.oold[ln] @= s.orow[ln * 32:ln * 32 + 32]
+          s.oold[ln] @= s.orow[ln * 16:ln * 16 + 16]
         if s.phase == FINO:
-          s.moa[ln] @= s.orow[ln * 32:ln * 32 + 32]
+          s.moa[ln] @= s.orow[ln * 16:ln * 16 + 16]
         else:
           s.moa[ln] @= s.oold[ln]
       if s.phase == FINO:

@@ -1,8 +1,9 @@
 """
 RMSMaxCtrlRTL: RMSNorm of an FP16 vector per token, with the absmax the next quantizer needs: everything but the
-Q square-add lanes of the sum of squares, which it drives through its dot ports. RMSMaxRTL gives it lanes of
-its own (the unit as tested alone); in the accelerator top they are the attention datapath's DOT lanes, which
-compute the same dot_s + dot_a * dot_b (AttentionRTL with aux: RMS-MAX and attention never run at once).
+Q square-add lanes of the sum of squares, which it drives through its dot ports, and the normalization's first
+multiply x * r on L lanes, through its xr ports. RMSMaxRTL gives it lanes of its own (the unit as tested alone);
+in the accelerator top they are the attention datapath's DOT lanes and UPD multipliers, which compute the same
+dot_s + dot_a * dot_b and fp32(x) * r (AttentionRTL with aux: RMS-MAX and attention never run at once).
 
 Ports
   cmd   RecvIfcRTL(RmsCmd)         n, ntokens, inv_n = binary32(1/n), eps (binary32)
@@ -13,6 +14,9 @@ Ports
   dot_a[Q]    OutPort(Bits16)      x (masked): the lanes square it (FPMulWideRTL, exact in binary32) ...
   dot_s[Q]    OutPort(Bits32)      ... and add it to the lane sums (FPAddRTL)
   dot_out[Q]  InPort(Bits32)       dot_s + dot_a * dot_a, combinationally
+  xr_x[L]     OutPort(Bits16)      x (masked), L = cfg.rms_L lanes ...
+  xr_r        OutPort(Bits32)      ... r ...
+  xr_out[L]   InPort(Bits32)       ... fp32(x) * r (binary32), combinationally
   hold  InPort                     no new command (the lanes are busy with another unit's job)
   busy  OutPort                    not IDLE
 
@@ -53,6 +57,9 @@ class RMSMaxCtrlRTL(Component):
     s.dot_a = [OutPort(B16) for _ in range(Q)]
     s.dot_s = [OutPort(B32) for _ in range(Q)]
     s.dot_out = [InPort(B32) for _ in range(Q)]
+    s.xr_x = [OutPort(B16) for _ in range(L)]
+    s.xr_r = OutPort(B32)
+    s.xr_out = [InPort(B32) for _ in range(L)]
     s.hold = InPort()
     s.busy = OutPort()
 
@@ -112,20 +119,17 @@ class RMSMaxCtrlRTL(Component):
       for j in range(L):
         s.wchunk[k][j] //= s.word[16 * (k * L + j):16 * (k * L + j) + 16]
         s.gchunk[k][j] //= s.g.msg[k * L + j]
-    s.wn = [FPConvRTL(5, 10, 8, 23) for _ in range(L)]
     s.wg = [FPConvRTL(5, 10, 8, 23) for _ in range(L)]
-    s.m1 = [FPMulRTL(8, 23) for _ in range(L)]
     s.m2 = [FPMulRTL(8, 23) for _ in range(L)]
     s.nar = [FPConvRTL(8, 23, 5, 10) for _ in range(L)]
     s.absy = [Wire(B16) for _ in range(L)]
     s.maxc = MagMaxRTL(L)
     s.maxc.acc //= s.amax_r
+    s.xr_r //= s.r
     for q in range(L):
-      s.wn[q].in_ //= s.nx[q]
+      s.xr_x[q] //= s.nx[q]
       s.wg[q].in_ //= s.gsel[q]
-      s.m1[q].a //= s.wn[q].out
-      s.m1[q].b //= s.r
-      s.m2[q].a //= s.m1[q].out
+      s.m2[q].a //= s.xr_out[q]
       s.m2[q].b //= s.wg[q].out
       s.nar[q].in_ //= s.m2[q].out
       s.maxc.in_[q] //= s.absy[q]

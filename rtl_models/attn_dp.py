@@ -21,10 +21,12 @@ OPS = (
   ("exp_val", 1, False),
   ("exp_rdy", 1, False),
   ("lm_a", 32, False),      # l (EXP: l * a + p)
-  ("upd_o", 32, True),      # o                             UPD lanes: upd_o * upd_a + upd_p * fp32(upd_v)
+  ("upd_o", 16, True),      # o (fp16)                      UPD lanes: fp16(upd_o * upd_a) + fp16(upd_p * upd_v)
   ("upd_v", 16, True),      # v (fp16)
   ("upd_a", 32, False),     # a (or 1.0; r in FIN: upd_o * r); a or p is 1.0, or the row's l is NaN
   ("upd_p", 32, False),     # p                             (the softmax's a = exp(m - m'), p = exp(s - m'))
+  ("upd_w", 32, True),      # while upd_wsel, the multipliers take the binary32 upd_w for fp32(upd_o or upd_v):
+  ("upd_wsel", 1, False),   # the dequantizer's fp32(acc) in the accelerator top (AttnDpMuxRTL drives these two)
   ("recp_val", 1, False),
   ("recp_in", 32, False),   # l
   ("recp_rdy", 1, False),
@@ -40,14 +42,17 @@ RES = (
   ("exp_a", 32, False),     # exp(first input)
   ("exp_p", 32, False),     # exp(s - m')
   ("la_out", 32, False),    # l * a + p
-  ("upd_out", 32, True),
+  ("upd_out", 16, True),
+  ("upd_prod", 32, True),   # the UPD lanes' binary32 products ...
+  ("upd_nar", 16, True),    # ... and those rounded to binary16
   ("fin", 16, True),        # fp16(upd_o * upd_a): the output beat in FIN
   ("recp_irdy", 1, False),
   ("recp_oval", 1, False),
   ("recp_out", 32, False),
 )
 OP_NAMES = tuple(f[0] for f in OPS)
-OMITS = {"prefill": ("exp_fifo", "exp_s", "comb_out", "exp_irdy"), "decode": ("exp_p",)}
+AUX = ("upd_w", "upd_wsel", "upd_prod", "upd_nar")        # the accelerator top's other units' fields
+OMITS = {"prefill": ("exp_fifo", "exp_s", "comb_out", "exp_irdy") + AUX, "decode": ("exp_p",) + AUX}
 
 
 def dp_ports(s, Q, side, prefix="dp_", omit=()):
@@ -71,3 +76,10 @@ def connect_dp(a, b, Q, prefix_a="dp_", prefix_b="dp_", omit=()):
         x[i] //= y[i]
     else:
       x //= y
+
+
+def tie_aux(dp, Q):
+  """Tie a datapath's AUX operands where no other unit uses its lanes (the attention units alone)."""
+  dp.dp_upd_wsel //= 0
+  for i in range(Q):
+    dp.dp_upd_w[i] //= 0

@@ -112,8 +112,9 @@ def test_rms_and_deq_jobs_through_top_python_sim():
   """RMS-MAX (its sum of squares on the attention datapath's DOT lanes) and the dequantizer (its multiply and
   narrowing on the FIN path) through the top in Python simulation, after a decode attention job: the host writes
   the inputs, issues the three jobs without waiting in between (RMS-MAX's command arrives while decode is busy
-  and must wait; RMS-MAX and the dequantizer, on different lanes, may overlap) and reads the results back; every
-  word is the golden function's, and the probe never sees attention busy together with either."""
+  and must wait; RMS-MAX and the dequantizer, both on the UPD multipliers, exclude each other) and reads the
+  results back; every word is the golden function's, and the probe never sees attention busy together with
+  either, nor those two together."""
   rng = np.random.default_rng(0)
   x = rng.standard_normal(8).astype(np.float16)
   g = rng.standard_normal(8).astype(np.float16)
@@ -156,7 +157,7 @@ def test_rms_and_deq_jobs_through_top_python_sim():
   top, together, waited = th.dut, [], 0
   for cycle in range(3000):
     th.sim_tick()
-    if int(top.attn.busy) & (int(top.rms.busy) | int(top.deq.busy)):
+    if int(top.attn.busy) & (int(top.rms.busy) | int(top.deq.busy)) or int(top.rms.busy) & int(top.deq.busy):
       together.append(cycle)
     waited += int(top.attn.busy) & int(top.seq.instr.val) & ~int(top.seq.instr.rdy) & 1   # the RMS-MAX RUN waits
     if len(th.snk.words) == b + ob + nd:
