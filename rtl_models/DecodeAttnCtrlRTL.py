@@ -13,7 +13,7 @@ Ports (tellme_pymtl.msgs.attn_ports)
   hold      InPort    no new command (the shared datapath is busy with prefill);  busy  OutPort  not IDLE
 
 Per head (golden: tellme_pymtl.attention.decode):
-  QLOAD  the query's beats into registers
+  QLOAD  the query's beats into the query memory (LUT-RAM; o has one too, P2's first key reading +0)
   P1     K vectors stream in (requests run ahead within max_outstanding * burst_len words); per key, ceil(d/Q)
          cycles of Q-lane multiply-accumulate, then the lane combine and scale (LaneCombineRTL: its Q - 1
          additions on adders of cfg.comb_fold each, a score every comb_fold cycles at most; a key's last MAC
@@ -87,9 +87,15 @@ class DecodeAttnCtrlRTL(Component):
     s.vval = Wire()                                  # a whole vector is in vwords
     s.mb = Wire(mk_bits(8))                          # MAC beat
     s.keys = Wire(BD)                                # keys whose MAC is done
-    s.qreg = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
+    NBE = 1 << BW_                                   # beat memories: a power of two of entries
+    s.qram = [Wire(mk_bits(16 * Q)) for _ in range(NBE)]     # the query's beats (LUT-RAM)
+    s.qrow = Wire(mk_bits(16 * Q))
+    s.qin = Wire(mk_bits(16 * Q))
     s.ps = [Wire(B32) for _ in range(Q)]
-    s.o = [[Wire(B16) for _ in range(Q)] for _ in range(MAXB)]
+    s.oram = [Wire(mk_bits(16 * Q)) for _ in range(NBE)]     # o, binary16 (LUT-RAM)
+    s.oaddr = Wire(mk_bits(BW_))
+    s.orow = Wire(mk_bits(16 * Q))
+    s.onew = Wire(mk_bits(16 * Q))
     s.m = Wire(B32)
     s.l = Wire(B32)
     s.sdone = Wire(BD)                               # scores written to the FIFO (pass 1)
@@ -121,6 +127,8 @@ class DecodeAttnCtrlRTL(Component):
       s.dp_dot_s[ln] //= s.ps[ln]
       s.dp_upd_v[ln] //= s.ksel[ln]
       s.dp_upd_o[ln] //= s.osel[ln]
+      s.qin[16 * ln:16 * ln + 16] //= s.q.msg[ln]
+      s.onew[16 * ln:16 * ln + 16] //= s.dp_upd_out[ln]
       s.out.msg[ln] //= s.dp_fin[ln]
     s.dp_upd_p //= s.p
     s.dp_scale //= s.scale
@@ -140,19 +148,22 @@ class DecodeAttnCtrlRTL(Component):
 
     @update
     def up_lanes():
+      s.qrow @= s.qram[s.mb[0:BW_]]
+      if s.phase == FINO:
+        s.oaddr @= s.ob[0:BW_]
+      else:
+        s.oaddr @= s.mb[0:BW_]
+      s.orow @= s.oram[s.oaddr]
       for ln in range(Q):
-        s.qsel[ln] @= s.qreg[s.mb[0:BW_]][ln]
+        s.qsel[ln] @= s.qrow[16 * ln:16 * ln + 16]
         if (s.me + ln) < s.d:                        # elements past d: stale words, masked to +0
           s.ksel[ln] @= s.elem[s.mb[0:BW_]][ln]
         else:
           s.ksel[ln] @= 0
-        if s.phase == FINO:
-          if s.ob < MAXB:
-            s.osel[ln] @= s.o[s.ob[0:BW_]][ln]
-          else:
-            s.osel[ln] @= 0
+        if (s.phase == P2) & (s.keys == 0):       # the first key: o starts from +0
+          s.osel[ln] @= 0
         else:
-          s.osel[ln] @= s.o[s.mb[0:BW_]][ln]
+          s.osel[ln] @= s.orow[16 * ln:16 * ln + 16]
       if s.phase == FINO:
         s.dp_upd_a @= s.r
       else:
@@ -217,8 +228,7 @@ class DecodeAttnCtrlRTL(Component):
           s.phase <<= QLOAD
       elif s.phase == QLOAD:
         if s.q.val:
-          for ln in range(Q):
-            s.qreg[s.qbeat[0:BW_]][ln] <<= s.q.msg[ln]
+          s.qram[s.qbeat[0:BW_]] <<= s.qin
           s.qbeat <<= s.qbeat + 1
           if s.qbeat + 1 == s.nb:
             s.phase <<= P1
@@ -254,11 +264,11 @@ class DecodeAttnCtrlRTL(Component):
           else:
             s.wi <<= s.wi + 1
         if s.mac:
-          for ln in range(Q):
-            if s.phase == P1:
+          if s.phase == P1:
+            for ln in range(Q):
               s.ps[ln] <<= s.dp_dot_out[ln]
-            else:
-              s.o[s.mb[0:BW_]][ln] <<= s.dp_upd_out[ln]
+          else:
+            s.oram[s.mb[0:BW_]] <<= s.onew
           if s.last_mac:
             s.mb <<= 0
             s.me <<= 0
@@ -288,9 +298,6 @@ class DecodeAttnCtrlRTL(Component):
               s.fr <<= 0
               s.mb <<= 0
               s.me <<= 0
-              for b in range(MAXB):
-                for ln in range(Q):
-                  s.o[b][ln] <<= 0
         elif s.phase == P2:
           if s.fifo.ren:
             s.fr <<= s.fr + 1
