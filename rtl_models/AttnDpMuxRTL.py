@@ -77,40 +77,34 @@ class AttnDpMuxRTL(Component):
       s.dp_upd_w[ln] //= s.y_upd_o[ln]
 
     @update
-    def up_fin():
+    def up_upd():
+      # RMS-MAX's x goes to upd_o and upd_v, its r and the dequantizer's c to upd_a and upd_p: the product is
+      # theirs whether or not that factor is 1.0 (AttnDatapathRTL selects on upd_a = 1.0 alone)
       if s.y_sel:
         s.dp_upd_a @= s.y_upd_a
+        s.dp_upd_p @= s.y_upd_a
       elif s.x_sel:
         s.dp_upd_a @= s.x_upd_a
+        s.dp_upd_p @= s.x_upd_a
       elif s.sel:
         s.dp_upd_a @= s.d_upd_a
+        s.dp_upd_p @= s.d_upd_p
       else:
         s.dp_upd_a @= s.p_upd_a
+        s.dp_upd_p @= s.p_upd_p
       for ln in range(Q):
         if s.x_sel:
           s.dp_upd_o[ln] @= s.x_upd_v[ln]
+          s.dp_upd_v[ln] @= s.x_upd_v[ln]
         elif s.sel:
           s.dp_upd_o[ln] @= s.d_upd_o[ln]
+          s.dp_upd_v[ln] @= s.d_upd_v[ln]
         else:
           s.dp_upd_o[ln] @= s.p_upd_o[ln]
-      if s.y_sel:
-        s.dp_upd_p @= s.y_upd_a
-      elif s.x_sel:
-        s.dp_upd_p @= s.x_upd_a
-      elif s.sel:
-        s.dp_upd_p @= s.d_upd_p
-      else:
-        s.dp_upd_p @= s.p_upd_p
+          s.dp_upd_v[ln] @= s.p_upd_v[ln]
 
     @update
     def up_mux():
-      for ln in range(Q):
-        if s.x_sel:
-          s.dp_upd_v[ln] @= s.x_upd_v[ln]
-        elif s.sel:
-          s.dp_upd_v[ln] @= s.d_upd_v[ln]
-        else:
-          s.dp_upd_v[ln] @= s.p_upd_v[ln]
       if s.sel:
         s.dp_scale @= s.d_scale
         s.dp_comb_val @= s.d_comb_val
