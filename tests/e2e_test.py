@@ -113,6 +113,9 @@ def test_tellme_perf_json(capsys):
   tg = small["targets"]                                                     # each target decided with its numbers
   assert tg["decode_ge_50"]["128"] and not tg["decode_ge_50"]["1024"]
   assert tg["ttft64_le_0.25"] and len(tg["why"]) >= 5
+  for c in kb:                                      # a context missed is explained: impossible, or the DDR share
+    if not tg["decode_ge_50"][c]:                   # it would take
+      assert any(f"context {c} c" in w and ("whatever the logic" in w or "% of the step" in w) for w in tg["why"])
 
 
 def test_bench_e2e_quick(capsys):

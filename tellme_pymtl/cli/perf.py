@@ -44,6 +44,13 @@ def targets(r, synth):
                         f"whatever the logic: a step reads {r['weight_bytes'] / mb:.0f} MB of packed weights, "
                         f"{r['lm_head_bytes'] / mb:.0f} MB of FP16 LM head and {r['kv_bytes'][ctx] / mb:.0f} MB of "
                         f"FP16 KV cache: at most {bound:.1f} tok/s")
+    elif d[ctx] < TARGETS["decode_tok_s"]:
+      step = r["weight_bytes"] + r["lm_head_bytes"] + r["kv_bytes"][ctx]
+      need, have = TARGETS["decode_tok_s"] * step / 1e9, bound * step / 1e9
+      out["why"].append(f"decode at context {ctx} could reach {TARGETS['decode_tok_s']:g} tok/s only with the DDR "
+                        f"busy {100 * need / have:.0f}% of the step ({need:.1f} of {have:.1f} GB/s reading "
+                        f"{step / mb:.0f} MB): attention, its KV reads and its arithmetic, would have to overlap the "
+                        f"weight and LM head streaming almost entirely; this design runs them one after another")
   for ctx, by in r["decode_breakdown_cycles"].items():
     tot = sum(by.values())
     out["why"].append(f"decode at context {ctx}: {tot} cycles per token = {d[ctx]:.1f} tok/s; the weights "
