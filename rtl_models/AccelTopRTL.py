@@ -8,8 +8,9 @@ tellme_pymtl.top).
 
 Structure:
   attn (AttentionRTL): the decode and prefill attention units (dec, pre) on one datapath, whose DOT lanes also
-         run RMS-MAX's sum of squares and whose FIN path the dequantizer's lanes (rms and deq are RMSMaxCtrlRTL
-         and DequantizerCtrlRTL: the units without lanes of their own; the units never run at once)
+         run RMS-MAX's sum of squares and whose UPD multipliers RMS-MAX's x * r and the dequantizer's lanes (rms and
+         deq are RMSMaxCtrlRTL and DequantizerCtrlRTL: the units without lanes of their own; none of the three
+         runs while another does)
   seq (TopSeqRTL) --cmd--> units;  --desc--> eng[e] (DmaAddrRTL), one per entry of tellme_pymtl.top.ENGINES
   eng[e] of a source: its bank's combinational read port -> the unit's input port (val = active)
   eng[e] of a sink:   the unit's output port -> its bank's write port (rdy = active)

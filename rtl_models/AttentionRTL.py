@@ -13,9 +13,9 @@ of its unit alone (PrefillAttentionRTL, DecodeAttentionRTL, whose CL models time
 With aux (the accelerator top), two more units use the lanes while attention is idle: RMS-MAX's controller
 (RMSMaxCtrlRTL) runs its sum of squares on the DOT lanes (dot_s + x * x) and its normalization's x * r on the
 UPD multipliers (fp32(x) * r), and the dequantizer's
-(DequantizerCtrlRTL) its fp16(fp32(acc) * c) on the FIN path of the UPD lanes (fp16(upd_w * upd_a)): what
+(DequantizerCtrlRTL) its fp16(fp32(acc) * c) on the same multipliers (fp16(upd_w * upd_a)): what
 their own lanes would compute, bit for bit. They take no command while an attention controller is busy (busy
-out, to their hold) and attention takes none while either is busy (rms_busy, deq_busy in); the top's sequencer
+out, to their hold; the top also holds each of them while the other is busy) and attention takes none while either is busy (rms_busy, deq_busy in); the top's sequencer
 issues one command a cycle, so two of these never start together.
   rms_dot_a[Q], rms_dot_s[Q] in, rms_dot_out[Q] out, rms_xr_x[Q], rms_xr_r in, rms_xr_out[Q] out, rms_busy in
   deq_o[Q], deq_a in, deq_fin[Q] out, deq_busy in

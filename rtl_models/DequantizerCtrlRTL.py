@@ -1,8 +1,9 @@
 """
 DequantizerCtrlRTL: TLMM accumulators -> FP16, with the activation and weight scales: everything but the L
 multiply-and-narrow lanes fp16(a * c), which it drives through its mul ports. DequantizerRTL gives it lanes of
-its own (the unit as tested alone); in the accelerator top they are the attention datapath's FIN path, which
-computes the same fp16(upd_w * upd_a) (AttentionRTL with aux: the dequantizer and attention never run at once).
+its own (the unit as tested alone); in the accelerator top they are the attention datapath's UPD multipliers, which
+compute the same fp16(upd_w * upd_a) (AttentionRTL with aux: the dequantizer, RMS-MAX and attention never run at
+once).
 
 Ports
   cmd    RecvIfcRTL(DeqCmd)                n, ntokens, wscale (binary32: max(mean|W|, 1e-5))

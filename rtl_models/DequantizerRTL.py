@@ -2,7 +2,7 @@
 DequantizerRTL: TLMM accumulators -> FP16, with the activation and weight scales, as a unit of its own: its
 controller (DequantizerCtrlRTL, where the schedule is described) and L = cfg.deq_L multiply-and-narrow lanes of
 its own (fp16(a * c) on FPMulRTL and FPConvRTL). In the accelerator top the controller runs them on the attention
-datapath's FIN path instead (AttentionRTL with aux).
+datapath's UPD multipliers instead (AttentionRTL with aux).
 
 Ports (tellme_pymtl.msgs.deq_ports): cmd, scale, acc, y, as DequantizerCtrlRTL. Golden: tellme_pymtl.fused.dequantize.
 """

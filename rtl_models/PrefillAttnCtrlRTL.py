@@ -152,7 +152,7 @@ class PrefillAttnCtrlRTL(Component):
     s.le = Wire(B32)
     s.dp_lm_a //= s.le
 
-    # UPD lanes: o * a + p * v
+    # UPD lanes: fp16(o * a) + fp16(p * v)
     s.ub = Wire(mk_bits(8))
     s.ue = Wire(mk_bits(8))
     s.uin = Wire()                                   # UPD has begun the key ucnt.k

@@ -44,7 +44,7 @@ TOPS = {
 }
 # the units that make up the accelerator (the compositions reuse them): the whole-design totals add these. The
 # accelerator's two attention units share one datapath (Attention, as the top has it: with RMS-MAX's sum of
-# squares on its DOT lanes, RMS-MAX's x * r on its UPD multipliers and the dequantizer's lanes on its FIN path,
+# squares on its DOT lanes, RMS-MAX's x * r and the dequantizer's lanes on its UPD multipliers,
 # so those two count as their controllers,
 # RMSMaxCtrl and DequantizerCtrl); DecodeAttention, PrefillAttention, RMSMax and Dequantizer, each with lanes of
 # its own, are the units as tested alone
