@@ -9,7 +9,8 @@ Ports (tellme_pymtl.msgs.attn_ports)
   mem_resp  RecvIfcRTL(Bits(word_bits))
   out       VecSendIfcRTL(Bits16, Q)   ceil(d/Q) beats per head
   dp_*      to AttnDatapathRTL (rtl_models.attn_dp, less OMITS["decode"]): q . k on its DOT lanes, o + fp16(p * v)
-            (binary16 o) as fp16(o * 1.0) + fp16(p * v) on its UPD lanes, fp16(o * r) on the same multipliers, its combine, exp, recip
+            (binary16 o) as fp16(o * 1.0) + fp16(p * v) on its UPD lanes, fp16(o * r) on the same multipliers,
+            its combine, exp, recip
   hold      InPort    no new command (the shared datapath is busy with prefill);  busy  OutPort  not IDLE
 
 Per head (golden: tellme_pymtl.attention.decode):
